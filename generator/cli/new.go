@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"golang.org/x/mod/module"
+
+	"github.com/new-service/new-service/generator/load"
+	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/render"
+	"github.com/new-service/new-service/generator/write"
+	refproto "github.com/new-service/new-service/proto"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// newFlags are the flags of `new`.
+type newFlags struct {
+	protos, includes stringList
+	module, name     string
+	noBuild          bool
+}
+
+func parseNew(args []string, stderr io.Writer) (newFlags, string, error) {
+	var f newFlags
+	fs := flag.NewFlagSet("new", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: new-service new [flags] DIR\n\nCreate a service in DIR (absent or empty) from a .proto API.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.Var(&f.protos, "proto", "`PATH` of a .proto file or a folder of them (an import root); repeatable; default: the embedded reference API")
+	fs.Var(&f.includes, "I", "extra import root `DIR`, as protoc's -I; repeatable")
+	fs.Var(&f.includes, "proto-path", "same as -I")
+	fs.StringVar(&f.module, "module", "", "Go module `PATH` (default example.com/<name>)")
+	fs.StringVar(&f.name, "name", "", "service `NAME` used in binaries, manifests and metrics (default: DIR's base name)")
+	fs.BoolVar(&f.noBuild, "no-build", false, "render only; skip buf generate, go mod tidy and go build")
+
+	// Flags may come before or after DIR.
+	var dirs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return f, "", err
+			}
+			return f, "", &usageError{msg: err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		return f, "", &usageError{msg: "new takes exactly one folder; usage: new-service new [flags] DIR"}
+	}
+	return f, dirs[0], nil
+}
+
+func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, dir, err := parseNew(args, stderr)
+	if err != nil {
+		return err
+	}
+	opts, err := settings(f, dir)
+	if err != nil {
+		return err
+	}
+	if err := write.CheckTarget(dir); err != nil {
+		return err
+	}
+	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: []string{"acme/orders/v1/orders.proto"}}
+	if len(f.protos) > 0 {
+		if in, err = load.Resolve(f.protos, f.includes); err != nil {
+			return err
+		}
+	}
+	files, err := generate(ctx, in, opts)
+	if err != nil {
+		return err
+	}
+	wopts := write.Options{Progress: stdout}
+	if !f.noBuild {
+		wopts.Steps = write.PostSteps
+	}
+	if err := write.Create(ctx, dir, files, wopts); err != nil {
+		return fmt.Errorf("%w\nnothing was written to %s", err, dir)
+	}
+	fmt.Fprintf(stdout, "new-service: created %s (%s, module %s)\n", dir, opts.Name, opts.Module)
+	if f.noBuild {
+		fmt.Fprintf(stdout, "next: cd %s && go tool -modfile=tools.go.mod buf generate && go mod tidy && go test ./...\n", dir)
+	} else {
+		fmt.Fprintf(stdout, "next: cd %s && go tool task test && go tool task run\n", dir)
+	}
+	return nil
+}
+
+// generate runs the pure stages: load, model, render.
+func generate(ctx context.Context, in load.Input, opts model.Options) (render.Files, error) {
+	res, err := load.Load(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	app, err := model.Build(res, opts)
+	if err != nil {
+		return nil, err
+	}
+	return render.Render(app)
+}
+
+// dnsLabel is a Kubernetes DNS-1035 label: what a Service name must be.
+var dnsLabel = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// settings checks --name and --module, deriving defaults from DIR.
+func settings(f newFlags, dir string) (model.Options, error) {
+	name := f.name
+	if name == "" {
+		base := filepath.Base(filepath.Clean(dir))
+		name = strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(base), "-"), "-")
+		if !dnsLabel.MatchString(name) || len(name) > 63 {
+			return model.Options{}, fmt.Errorf("cannot derive a service name from folder %q; pass --name, a lower-case DNS label such as orders", base)
+		}
+	} else if !dnsLabel.MatchString(name) || len(name) > 63 {
+		return model.Options{}, fmt.Errorf("--name %q: not a DNS label; use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. orders-api)", name)
+	}
+	mod := f.module
+	if mod == "" {
+		mod = "example.com/" + name
+	}
+	if err := module.CheckImportPath(mod); err != nil {
+		return model.Options{}, fmt.Errorf("--module %q: invalid Go module path: %v; pass a path like github.com/acme/%s", mod, err, name)
+	}
+	return model.Options{Name: name, Module: mod}, nil
+}

@@ -1,0 +1,115 @@
+package model
+
+import (
+	"go/token"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// snake turns a Go-style name into a file name stem: GetOrder -> get_order,
+// ListHTTPRoutes -> list_http_routes.
+func snake(name string) string {
+	runes := []rune(name)
+	var b strings.Builder
+	for i, r := range runes {
+		if unicode.IsUpper(r) && i > 0 {
+			prev := runes[i-1]
+			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		if r == '_' && b.Len() > 0 && strings.HasSuffix(b.String(), "_") {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// identifier reduces s to a lower-case Go package name: letters and digits
+// only, starting with a letter. It returns "" when nothing is left.
+func identifier(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9' && b.Len() > 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var versionRE = regexp.MustCompile(`^v\d+((alpha|beta)\d*)?$`)
+
+// packageNameFor derives a Go package name from a proto package the way
+// buf's managed mode does: acme.orders.v1 -> ordersv1, acme.billing ->
+// billing.
+func packageNameFor(protoPkg, dir string) string {
+	parts := strings.Split(protoPkg, ".")
+	name := parts[len(parts)-1]
+	if versionRE.MatchString(name) && len(parts) > 1 {
+		name = parts[len(parts)-2] + name
+	}
+	if protoPkg == "" {
+		name = dir[strings.LastIndexByte(dir, '/')+1:]
+	}
+	return safePackageName(name)
+}
+
+// safePackageName makes name usable as a package name and import alias.
+func safePackageName(name string) string {
+	id := identifier(name)
+	if id == "" {
+		return "pb"
+	}
+	if token.IsKeyword(id) || reserved[id] {
+		return id + "pb"
+	}
+	return id
+}
+
+// reserved are names that rendered Go files use for their own imports and
+// identifiers; generated and handler packages are never imported under them.
+var reserved = map[string]bool{
+	"admin": true, "bytes": true, "codes": true, "context": true, "deps": true,
+	"errors": true, "flag": true, "fmt": true, "grpc": true, "handler": true,
+	"health": true, "healthpb": true, "http": true, "insecure": true, "io": true,
+	"log": true, "main": true, "metadata": true, "net": true, "os": true,
+	"proto": true, "protojson": true, "reflection": true, "runtime": true,
+	"server": true, "signal": true, "slog": true, "status": true, "strings": true,
+	"sync": true, "syscall": true, "testing": true, "time": true, "url": true,
+	// Predeclared identifiers, which an import name would shadow.
+	"any": true, "bool": true, "byte": true, "error": true, "string": true,
+	"int": true, "len": true, "new": true, "nil": true, "true": true, "false": true,
+}
+
+// goosArch are the file name suffixes the go command reads as build
+// constraints (_linux.go, _amd64.go, _test.go); a handler file must not end
+// in one or it would be left out of the build.
+var goosArch = func() map[string]bool {
+	m := map[string]bool{"test": true}
+	for _, s := range strings.Fields(`aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd
+		plan9 solaris wasip1 windows zos 386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64
+		mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm`) {
+		m[s] = true
+	}
+	return m
+}()
+
+// handlerFileName names the file of one RPC's handler. Names that the go
+// command would treat specially, or that another file of the package uses,
+// get an _rpc suffix.
+func handlerFileName(method string, taken map[string]bool) string {
+	stem := snake(method)
+	if i := strings.LastIndexByte(stem, '_'); i >= 0 && goosArch[stem[i+1:]] || goosArch[stem] || stem == "service" || stem == "doc" {
+		stem += "_rpc"
+	}
+	name := stem + ".go"
+	for n := 2; taken[name]; n++ {
+		name = stem + "_" + strconv.Itoa(n) + ".go"
+	}
+	taken[name] = true
+	return name
+}

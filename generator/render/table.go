@@ -1,0 +1,75 @@
+package render
+
+import "github.com/new-service/new-service/generator/model"
+
+// scope says how many times a template renders.
+type scope int
+
+const (
+	once       scope = iota // once per service
+	perService              // once per proto service
+	perMethod               // once per RPC
+)
+
+// expand returns the template data for each rendering of a template.
+func (s scope) expand(app *model.App) []data {
+	switch s {
+	case perService:
+		var out []data
+		for _, svc := range app.Services {
+			out = append(out, data{App: app, Service: svc})
+		}
+		return out
+	case perMethod:
+		var out []data
+		for _, svc := range app.Services {
+			for _, m := range svc.Methods {
+				out = append(out, data{App: app, Service: svc, Method: m})
+			}
+		}
+		return out
+	}
+	return []data{{App: app}}
+}
+
+// entry is one template: its source below template/files, the path it
+// renders to (itself a template), how often and who owns the result.
+type entry struct {
+	tmpl  string
+	path  string
+	scope scope
+	owner Owner
+}
+
+// table is every template of the service. A template file that is not listed
+// here is an error at start-up, so the table is the one place to read what a
+// service consists of.
+var table = []entry{
+	// Build, code generation and tasks.
+	// go.mod and go.sum come fully resolved, so that buf's plugins and the
+	// build run without resolving anything; `go mod tidy` then only adds what
+	// the service's own imports need.
+	{"go.mod.tmpl", "go.mod", once, Scaffolded},
+	{"go.sum.tmpl", "go.sum", once, Scaffolded},
+	{"tools.go.mod.tmpl", "tools.go.mod", once, Generated},
+	{"tools.go.sum.tmpl", "tools.go.sum", once, Generated},
+	{"buf.yaml.tmpl", "buf.yaml", once, Generated},
+	{"buf.gen.yaml.tmpl", "buf.gen.yaml", once, Generated},
+	{"Taskfile.yml.tmpl", "Taskfile.yml", once, Generated},
+	{"gitignore.tmpl", ".gitignore", once, Scaffolded},
+	{"README.md.tmpl", "README.md", once, Scaffolded},
+
+	// The runtime: owned by new-service, upgraded with the template.
+	{"cmd/main.go.tmpl", "cmd/{{.App.Name}}/main.go", once, Generated},
+	{"internal/server/server.go.tmpl", "internal/server/server.go", once, Generated},
+	{"internal/server/config.go.tmpl", "internal/server/config.go", once, Generated},
+	{"internal/server/gateway.go.tmpl", "internal/server/gateway.go", once, Generated},
+	{"internal/server/admin.go.tmpl", "internal/server/admin.go", once, Generated},
+	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
+	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
+
+	// The user's code: written once, never again.
+	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded},
+	{"internal/handler/service.go.tmpl", "{{.Service.HandlerDir}}/service.go", perService, Scaffolded},
+	{"internal/handler/method.go.tmpl", "{{.Service.HandlerDir}}/{{.Method.HandlerFile}}", perMethod, Scaffolded},
+}
