@@ -98,7 +98,7 @@ func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "new-service: created %s (%s, module %s)\n", dir, opts.Name, opts.Module)
 	if f.noBuild {
-		fmt.Fprintf(stdout, "next: cd %s && go tool -modfile=tools.go.mod buf generate && go mod tidy && go test ./...\n", dir)
+		fmt.Fprintf(stdout, "next: cd %s && go tool task generate && go mod tidy && go tool task test\n", dir)
 	} else {
 		fmt.Fprintf(stdout, "next: cd %s && go tool task test && go tool task run\n", dir)
 	}
