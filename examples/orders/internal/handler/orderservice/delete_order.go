@@ -3,9 +3,6 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
@@ -14,6 +11,15 @@ import (
 // NOT_FOUND, so a retried delete may see NOT_FOUND after a success.
 //
 //	DELETE /v1/shops/{shop}/orders/{order_id}
+//
+// Orders in any state can be deleted. A non-empty etag that is not the
+// order's current one is ABORTED, and the order stays.
 func (s *Service) DeleteOrder(ctx context.Context, req *ordersv1.DeleteOrderRequest) (*emptypb.Empty, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/DeleteOrder is not implemented yet: write it in internal/handler/orderservice/delete_order.go")
+	if err := checkOrderName(req.GetShop(), req.GetOrderId()); err != nil {
+		return nil, err
+	}
+	if err := s.store.delete(s.now(), req.GetShop(), req.GetOrderId(), req.GetEtag()); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
 }

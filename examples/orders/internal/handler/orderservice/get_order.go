@@ -3,15 +3,17 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
 // GetOrder returns one order.
 //
 //	GET /v1/shops/{shop}/orders/{order_id}
+//
+// A missing order is NOT_FOUND with a google.rpc.ResourceInfo detail.
 func (s *Service) GetOrder(ctx context.Context, req *ordersv1.GetOrderRequest) (*ordersv1.Order, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/GetOrder is not implemented yet: write it in internal/handler/orderservice/get_order.go")
+	if err := checkOrderName(req.GetShop(), req.GetOrderId()); err != nil {
+		return nil, err
+	}
+	return s.store.get(req.GetShop(), req.GetOrderId())
 }

@@ -3,15 +3,65 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+)
+
+// Page sizes, as ListOrdersRequest.page_size documents them.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 1000
 )
 
 // ListOrders pages through a shop's orders, oldest first.
 //
 //	GET /v1/shops/{shop}/orders
+//
+// A page_size of 0 means 50, more than 1000 means 1000, and a negative one
+// is INVALID_ARGUMENT. The page size may change from call to call; the
+// filter (shop and state) may not: a page token used with another filter,
+// or one this service did not issue, is INVALID_ARGUMENT.
+//
+// Pages continue after the last order returned, not at an offset, so
+// orders created while a caller pages appear at the end and orders deleted
+// meanwhile shift nothing: each order that exists throughout is returned
+// exactly once. next_page_token is empty when no further order matched at
+// the time of the call.
 func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersRequest) (*ordersv1.ListOrdersResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/ListOrders is not implemented yet: write it in internal/handler/orderservice/list_orders.go")
+	var v violations
+	v.checkID("shop", req.GetShop())
+	if req.GetPageSize() < 0 {
+		v.add("page_size", "must not be negative, got %d; 0 means %d", req.GetPageSize(), defaultPageSize)
+	}
+	if _, ok := ordersv1.Order_State_name[int32(req.GetState())]; !ok {
+		v.add("state", "unknown state %d", req.GetState())
+	}
+	var token pageToken
+	if req.GetPageToken() != "" {
+		t, err := decodePageToken(req.GetPageToken())
+		switch {
+		case err != nil:
+			v.add("page_token", "is not a token from ListOrders; pass next_page_token unchanged, or none for the first page")
+		case !t.matches(req):
+			v.add("page_token", "was issued for another shop or state; keep both unchanged while paging, or start again without a token")
+		default:
+			token = t
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	size := int(req.GetPageSize())
+	switch {
+	case size == 0:
+		size = defaultPageSize
+	case size > maxPageSize:
+		size = maxPageSize
+	}
+	orders, next := s.store.list(req.GetShop(), req.GetState(), token.After, size)
+	resp := &ordersv1.ListOrdersResponse{Orders: orders}
+	if next != 0 {
+		resp.NextPageToken = pageToken{Shop: req.GetShop(), State: int32(req.GetState()), After: next}.encode()
+	}
+	return resp, nil
 }

@@ -8,12 +8,63 @@
 // new-service wrote this package; it is yours. Each RPC has its own file, so
 // when the proto gains an RPC, `new-service update` adds a file for it and
 // touches nothing here.
+//
+// # Storage
+//
+// Orders live in memory, in a [store] guarded by one lock, and are lost when
+// the process stops; the store is the seam to replace with a database. Every
+// create and update takes the next value of a store-wide revision counter:
+// an order's revision at creation orders it for ListOrders, and its revision
+// at the last write is its etag, so an etag never repeats, even for an ID
+// that was deleted and reused.
+//
+// # Errors
+//
+// Every error is a gRPC status whose message says what to do next, with the
+// machine-readable detail a client branches on:
+//
+//   - INVALID_ARGUMENT carries a google.rpc.BadRequest listing every field
+//     violation at once, by path ("order.items[0].quantity"), so a form can
+//     mark all its bad fields after one round trip;
+//   - NOT_FOUND carries a google.rpc.ResourceInfo naming
+//     "shops/{shop}/orders/{order_id}";
+//   - FAILED_PRECONDITION (an order in the wrong state) carries a
+//     google.rpc.PreconditionFailure of type "STATE";
+//   - ABORTED means a stale etag: read the order again and retry.
+//
+// # IDs and idempotency
+//
+// CreateOrder chooses 26-character random IDs (crypto/rand, base32, lower
+// case) when the caller does not. A request_id makes CreateOrder idempotent
+// for [idempotencyWindow]: see [Service.CreateOrder].
+//
+// # Pagination
+//
+// Page tokens are opaque to callers; inside they are base64 JSON holding the
+// filter they were issued for and the creation revision of the last order
+// returned. The next page starts after that revision, so orders created or
+// deleted between calls neither shift nor repeat the pages: see
+// [Service.ListOrders].
+//
+// # Watching
+//
+// WatchOrders subscribes to a shop's changes; writers publish to every
+// subscriber without waiting. See [Service.WatchOrders] for how streams end.
 package orderservice
 
 import (
+	"crypto/rand"
+	"strings"
+	"time"
+
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 )
+
+// defaultWatchBuffer is how many events a watcher may fall behind before it
+// is ended: enough to absorb a burst of writes while its client is briefly
+// slow, small enough that a stalled client costs little memory.
+const defaultWatchBuffer = 256
 
 // Service implements acme.orders.v1.OrderService. Embedding
 // UnimplementedOrderServiceServer keeps the build green when the proto gains an
@@ -21,11 +72,37 @@ import (
 type Service struct {
 	ordersv1.UnimplementedOrderServiceServer
 
-	deps *deps.Deps
+	deps  *deps.Deps
+	store *store
+
+	// The fields below are what tests replace; New sets the production ones.
+
+	// now stamps create_time, update_time and event times, and expires
+	// request IDs.
+	now func() time.Time
+	// newID chooses the ID of an order created without one.
+	newID func() string
+	// newTimer starts the timer behind WatchOrders heartbeats.
+	newTimer func(time.Duration) timer
+	// watchBuffer is how many events a watcher may fall behind.
+	watchBuffer int
 }
 
 // New returns the service. internal/server calls it once at start-up with
 // the shared dependencies; keep its signature.
 func New(d *deps.Deps) *Service {
-	return &Service{deps: d}
+	return &Service{
+		deps:        d,
+		store:       newStore(),
+		now:         time.Now,
+		newID:       randomID,
+		newTimer:    newRealTimer,
+		watchBuffer: defaultWatchBuffer,
+	}
+}
+
+// randomID returns 128 random bits as 26 lower-case base32 characters,
+// which match the order ID pattern.
+func randomID() string {
+	return strings.ToLower(rand.Text())
 }

@@ -1,18 +1,132 @@
 package orderservice
 
 import (
+	"time"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
+
+// minHeartbeat is the shortest heartbeat interval the API allows.
+const minHeartbeat = time.Second
 
 // WatchOrders streams every change to a shop's orders until the caller
 // cancels or the server drains. With heartbeat_interval set, an event with
 // a heartbeat is sent after that long without changes.
 //
 //	GET /v1/shops/{shop}/orders:watch
+//
+// Changes arrive in the order they were made: created, updated (for updates
+// and cancellations) and deleted_order_id events. The stream sends its
+// response headers once it is subscribed, so a caller that waits for them
+// (ClientStream.Header in Go) can list the orders next and miss no change
+// in between. A heartbeat_interval must be 0 (no heartbeats) or at least 1s.
+//
+// The stream ends with
+//
+//   - the caller's context error, CANCELLED or DEADLINE_EXCEEDED, when the
+//     caller's context is done. The caller sees that status whatever the
+//     handler returns, and returning it too keeps the server's logs and
+//     metrics in agreement instead of counting the call as OK.
+//   - UNAVAILABLE when the server begins to stop ([deps.Deps.Stopping]), and
+//     for a watch started after that: watch again, another replica answers.
+//   - RESOURCE_EXHAUSTED when the caller fell more than the buffer (256
+//     events) behind, after the events from before the gap. The caller missed
+//     changes, so it must list the orders again before it watches again; a
+//     code that retry policies leave alone makes it face the gap. A caller
+//     that stopped reading altogether keeps its stream, but no more memory,
+//     until it reads or goes away: gRPC gives a handler no way to abandon a
+//     blocked Send.
 func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.ServerStreamingServer[ordersv1.OrderEvent]) error {
-	return status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/WatchOrders is not implemented yet: write it in internal/handler/orderservice/watch_orders.go")
+	var v violations
+	v.checkID("shop", req.GetShop())
+	interval := v.checkHeartbeat("heartbeat_interval", req)
+	if err := v.err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.deps.Stopping:
+		return errStopping
+	default:
+	}
+
+	sub := s.store.broker.subscribe(req.GetShop(), s.watchBuffer)
+	defer s.store.broker.unsubscribe(sub)
+	var heartbeat <-chan time.Time
+	var t timer
+	if interval > 0 {
+		t = s.newTimer(interval)
+		defer t.Stop()
+		heartbeat = t.C()
+	}
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
+
+	ctx := stream.Context()
+	for {
+		var ev *ordersv1.OrderEvent
+		select {
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-s.deps.Stopping:
+			return errStopping
+		case e, ok := <-sub.events:
+			if !ok {
+				return status.Errorf(codes.ResourceExhausted, "this watch fell more than %d events behind and missed changes; list the orders again, then watch again", s.watchBuffer)
+			}
+			ev = e
+		case <-heartbeat:
+			ev = &ordersv1.OrderEvent{
+				Time:   timestamppb.New(s.now()),
+				Change: &ordersv1.OrderEvent_Heartbeat_{Heartbeat: &ordersv1.OrderEvent_Heartbeat{}},
+			}
+		}
+		if t != nil {
+			t.Reset(interval)
+		}
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
 }
+
+// errStopping ends watches when the server begins to stop.
+var errStopping = status.Error(codes.Unavailable, "the server is shutting down; watch again and another replica will answer")
+
+// checkHeartbeat returns the requested heartbeat interval, 0 for none.
+func (v *violations) checkHeartbeat(field string, req *ordersv1.WatchOrdersRequest) time.Duration {
+	hb := req.GetHeartbeatInterval()
+	if hb == nil {
+		return 0
+	}
+	if err := hb.CheckValid(); err != nil {
+		v.add(field, "is not a valid duration: %v", err)
+		return 0
+	}
+	d := hb.AsDuration()
+	if d != 0 && d < minHeartbeat {
+		v.add(field, "must be at least %v, or 0 for no heartbeats, got %v", minHeartbeat, d)
+	}
+	return d
+}
+
+// timer is the part of [time.Timer] that heartbeats use, so that tests can
+// fire heartbeats without waiting for them.
+type timer interface {
+	C() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+type realTimer struct{ t *time.Timer }
+
+func newRealTimer(d time.Duration) timer { return realTimer{time.NewTimer(d)} }
+
+func (r realTimer) C() <-chan time.Time   { return r.t.C }
+func (r realTimer) Reset(d time.Duration) { r.t.Reset(d) }
+func (r realTimer) Stop()                 { r.t.Stop() }

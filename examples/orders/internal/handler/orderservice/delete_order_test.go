@@ -1,0 +1,107 @@
+package orderservice
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+
+	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+)
+
+func TestDeleteOrder(t *testing.T) {
+	tests := []struct {
+		name string
+		// req builds the request for the created order.
+		req        func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest
+		state      ordersv1.Order_State // the order's state; PENDING if unset
+		wantCode   codes.Code
+		wantFields []string // for INVALID_ARGUMENT
+	}{
+		{
+			name: "deletes",
+			req: func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId()}
+			},
+		},
+		{
+			name:  "deletes in any state",
+			state: ordersv1.Order_STATE_SHIPPED,
+			req: func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId()}
+			},
+		},
+		{
+			name: "with the current etag",
+			req: func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Etag: created.GetEtag()}
+			},
+		},
+		{
+			name: "with a stale etag",
+			req: func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Etag: "stale"}
+			},
+			wantCode: codes.Aborted,
+		},
+		{
+			name: "no such order",
+			req: func(*ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "nope"}
+			},
+			wantCode: codes.NotFound,
+		},
+		{
+			name: "empty request",
+			req: func(*ordersv1.Order) *ordersv1.DeleteOrderRequest {
+				return &ordersv1.DeleteOrderRequest{}
+			},
+			wantCode:   codes.InvalidArgument,
+			wantFields: []string{"shop", "order_id"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestService(t)
+			created := create(t, s, "s")
+			if tt.state != ordersv1.Order_STATE_UNSPECIFIED {
+				setState(t, s, "s", created.GetOrderId(), tt.state)
+			}
+			req := tt.req(created)
+			_, err := s.DeleteOrder(t.Context(), req)
+			checkCode(t, err, tt.wantCode)
+			switch tt.wantCode {
+			case codes.InvalidArgument:
+				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
+				}
+			case codes.NotFound:
+				want := resourceName(req.GetShop(), req.GetOrderId())
+				if got := detail[*errdetails.ResourceInfo](t, err).GetResourceName(); got != want {
+					t.Errorf("ResourceInfo.resource_name = %q, want %q", got, want)
+				}
+			}
+			// The order is gone exactly when the delete succeeded.
+			_, err = s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
+			wantGet := codes.OK
+			if tt.wantCode == codes.OK {
+				wantGet = codes.NotFound
+			}
+			checkCode(t, err, wantGet)
+		})
+	}
+}
+
+// TestDeleteOrderRetried checks what the API promises a retried delete: a
+// second delete of the same order is NOT_FOUND.
+func TestDeleteOrderRetried(t *testing.T) {
+	s, _ := newTestService(t)
+	created := create(t, s, "s")
+	req := &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId()}
+	if _, err := s.DeleteOrder(t.Context(), req); err != nil {
+		t.Fatalf("first delete: %v", err)
+	}
+	_, err := s.DeleteOrder(t.Context(), req)
+	checkCode(t, err, codes.NotFound)
+}

@@ -1,0 +1,130 @@
+package orderservice
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+	"github.com/new-service/new-service/examples/orders/internal/deps"
+)
+
+// t0 is when every test starts.
+var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// fakeClock is a clock that moves only when a test says so.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newTestService returns a service whose clock starts at t0 and whose
+// server-chosen IDs are id-0001, id-0002, ... in the order orders are
+// created.
+func newTestService(t *testing.T) (*Service, *fakeClock) {
+	t.Helper()
+	s := New(&deps.Deps{Logger: slog.New(slog.DiscardHandler)})
+	clock := &fakeClock{now: t0}
+	s.now = clock.Now
+	var n atomic.Int64
+	s.newID = func() string { return fmt.Sprintf("id-%04d", n.Add(1)) }
+	return s, clock
+}
+
+// item returns a line item priced in EUR.
+func item(sku string, quantity int32, units int64, nanos int32) *ordersv1.LineItem {
+	return &ordersv1.LineItem{
+		Sku:       sku,
+		Quantity:  quantity,
+		UnitPrice: &ordersv1.Money{CurrencyCode: "EUR", Units: units, Nanos: nanos},
+	}
+}
+
+func eur(units int64, nanos int32) *ordersv1.Money {
+	return &ordersv1.Money{CurrencyCode: "EUR", Units: units, Nanos: nanos}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// create creates an order of one item in shop and fails the test if it
+// cannot.
+func create(t *testing.T, s *Service, shop string) *ordersv1.Order {
+	t.Helper()
+	o, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{
+		Shop:  shop,
+		Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("TSHIRT-M-BLUE", 2, 1, 500_000_000)}},
+	})
+	if err != nil {
+		t.Fatalf("CreateOrder: %v", err)
+	}
+	return o
+}
+
+// setState moves an order to a state no RPC of the API sets (PAID,
+// SHIPPED), as the payment and shipping systems would.
+func setState(t *testing.T, s *Service, shop, id string, st ordersv1.Order_State) {
+	t.Helper()
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	r, ok := s.store.findLocked(shop, id)
+	if !ok {
+		t.Fatalf("setState: no order %s", resourceName(shop, id))
+	}
+	r.order.State = st
+}
+
+func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// checkCode fails the test unless err has the code want.
+func checkCode(t *testing.T, err error, want codes.Code) {
+	t.Helper()
+	if got := status.Code(err); got != want {
+		t.Fatalf("error = %v, want code %v", err, want)
+	}
+}
+
+// detail returns the first detail of type T of err's status, failing the
+// test if there is none.
+func detail[T any](t *testing.T, err error) T {
+	t.Helper()
+	for _, d := range status.Convert(err).Details() {
+		if v, ok := d.(T); ok {
+			return v
+		}
+	}
+	var zero T
+	t.Fatalf("error %v has no %T detail", err, zero)
+	return zero
+}
+
+// badFields returns the fields of err's google.rpc.BadRequest detail,
+// failing the test unless err is INVALID_ARGUMENT with one.
+func badFields(t *testing.T, err error) []string {
+	t.Helper()
+	checkCode(t, err, codes.InvalidArgument)
+	var fields []string
+	for _, v := range detail[*errdetails.BadRequest](t, err).GetFieldViolations() {
+		fields = append(fields, v.GetField())
+	}
+	return fields
+}

@@ -1,0 +1,165 @@
+package orderservice
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+
+	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+)
+
+// Limits from the API's comments.
+const (
+	maxNoteChars = 500
+	maxLabels    = 16
+	minQuantity  = 1
+	maxQuantity  = 1000
+	maxNanos     = 999_999_999
+)
+
+var (
+	// idPattern is what shops and order IDs look like: URL- and DNS-safe, so
+	// they can appear in resource names and REST paths unescaped.
+	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+	uuidPattern     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+const idRule = "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"
+
+// violations collects every problem with a request, so that one
+// INVALID_ARGUMENT answer lists them all.
+type violations []*errdetails.BadRequest_FieldViolation
+
+func (v *violations) add(field, format string, args ...any) {
+	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// err returns INVALID_ARGUMENT with a google.rpc.BadRequest detail, or nil
+// when nothing was wrong.
+func (v violations) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	fields := make([]string, len(v))
+	for i, fv := range v {
+		fields[i] = fv.GetField()
+	}
+	msg := fmt.Sprintf("invalid request: %s: %s", fields[0], v[0].GetDescription())
+	if len(v) > 1 {
+		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v), strings.Join(fields, ", "))
+	}
+	return withDetail(codes.InvalidArgument, msg, &errdetails.BadRequest{FieldViolations: v})
+}
+
+// checkID checks a required shop or order ID.
+func (v *violations) checkID(field, id string) {
+	switch {
+	case id == "":
+		v.add(field, "required")
+	case !idPattern.MatchString(id):
+		v.add(field, "%s, got %q", idRule, id)
+	}
+}
+
+// checkNote checks an order's note; field is its path.
+func (v *violations) checkNote(field, note string) {
+	if n := utf8.RuneCountInString(note); n > maxNoteChars {
+		v.add(field, "must be at most %d characters, got %d", maxNoteChars, n)
+	}
+}
+
+// checkLabels checks an order's labels; field is their path.
+func (v *violations) checkLabels(field string, labels map[string]string) {
+	if len(labels) > maxLabels {
+		v.add(field, "must be at most %d labels, got %d", maxLabels, len(labels))
+	}
+}
+
+// checkItems checks an order's line items and returns their total, or nil
+// if a violation was found (including a total too large for Money). field
+// is the items' path, e.g. "order.items".
+func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *ordersv1.Money {
+	if len(items) == 0 {
+		v.add(field, "required: an order has at least one item")
+		return nil
+	}
+	before := len(*v)
+	currency := ""
+	for i, item := range items {
+		path := fmt.Sprintf("%s[%d]", field, i)
+		if item.GetSku() == "" {
+			v.add(path+".sku", "required")
+		}
+		if q := item.GetQuantity(); q < minQuantity || q > maxQuantity {
+			v.add(path+".quantity", "must be between %d and %d, got %d", minQuantity, maxQuantity, q)
+		}
+		price := item.GetUnitPrice()
+		if price == nil {
+			v.add(path+".unit_price", "required")
+			continue
+		}
+		v.checkMoney(path+".unit_price", price)
+		// One currency per order: the total is a single Money. The first
+		// well-formed code sets it, so a typo in item 0 alone is reported once.
+		code := price.GetCurrencyCode()
+		switch {
+		case !currencyPattern.MatchString(code):
+		case currency == "":
+			currency = code
+		case code != currency:
+			v.add(path+".unit_price.currency_code", "is %s, but earlier items are in %s; all items must share one currency", code, currency)
+		}
+	}
+	if len(*v) > before {
+		return nil
+	}
+	total, ok := sum(items)
+	if !ok {
+		v.add(field, "the total of the items does not fit in a Money (at most %d units)", int64(maxUnits))
+		return nil
+	}
+	return total
+}
+
+// checkMoney checks one amount; field is its path.
+func (v *violations) checkMoney(field string, m *ordersv1.Money) {
+	if code := m.GetCurrencyCode(); !currencyPattern.MatchString(code) {
+		v.add(field+".currency_code", "must be a three-letter upper-case ISO 4217 code such as EUR, got %q", code)
+	}
+	units, nanos := m.GetUnits(), m.GetNanos()
+	switch {
+	case nanos < -maxNanos || nanos > maxNanos:
+		v.add(field+".nanos", "must be between -%d and %d, got %d", maxNanos, maxNanos, nanos)
+	case units > 0 && nanos < 0, units < 0 && nanos > 0:
+		v.add(field+".nanos", "must have the same sign as units (%d), got %d", units, nanos)
+	}
+}
+
+// checkRequestID checks an optional idempotency key.
+func (v *violations) checkRequestID(field, id string) {
+	if id != "" && !uuidPattern.MatchString(id) {
+		v.add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", id)
+	}
+}
+
+// invalid returns a single-violation INVALID_ARGUMENT, for checks that
+// cannot sit with the others.
+func invalid(field, format string, args ...any) error {
+	var v violations
+	v.add(field, format, args...)
+	return v.err()
+}
+
+// checkOrderName checks the shop and order_id fields that name an order in
+// GetOrder, DeleteOrder and CancelOrder.
+func checkOrderName(shop, id string) error {
+	var v violations
+	v.checkID("shop", shop)
+	v.checkID("order_id", id)
+	return v.err()
+}
