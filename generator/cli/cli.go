@@ -44,7 +44,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "new":
-		err = runNew(ctx, args[1:], stdout, stderr)
+		err = runNew(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintf(stdout, "new-service %s (template %d)\n", Version(), svctemplate.Version)
 	case "help", "-h", "-help", "--help":

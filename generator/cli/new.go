@@ -31,17 +31,19 @@ type newFlags struct {
 	noBuild          bool
 }
 
-func parseNew(args []string, stderr io.Writer) (newFlags, string, error) {
+// parseNew parses the arguments of new. With -h it prints the usage to
+// stdout and returns [flag.ErrHelp]; a command line it cannot run is a
+// *usageError, printed by the caller like every other error.
+func parseNew(args []string, stdout io.Writer) (newFlags, string, error) {
 	var f newFlags
 	fs := flag.NewFlagSet("new", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: new-service new [flags] DIR\n\nCreate a service in DIR (absent or empty) from a .proto API.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	// The flag package would print its error and the whole usage to stderr;
+	// report prints the error once, with the "new-service: " prefix.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.Var(&f.protos, "proto", "`PATH` of a .proto file or a folder of them (an import root); repeatable; default: the embedded reference API")
 	fs.Var(&f.includes, "I", "extra import root `DIR`, as protoc's -I; repeatable")
-	fs.Var(&f.includes, "proto-path", "same as -I")
+	fs.Var(&f.includes, "proto-path", "same as -I `DIR`")
 	fs.StringVar(&f.module, "module", "", "Go module `PATH` (default example.com/<name>)")
 	fs.StringVar(&f.name, "name", "", "service `NAME` used in binaries, manifests and metrics (default: DIR's base name)")
 	fs.BoolVar(&f.noBuild, "no-build", false, "render only; skip buf generate, go mod tidy and go build")
@@ -51,9 +53,12 @@ func parseNew(args []string, stderr io.Writer) (newFlags, string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
+				fs.SetOutput(stdout)
+				fmt.Fprint(stdout, "usage: new-service new [flags] DIR\n\nCreate a service in DIR (absent or empty) from a .proto API.\n\nFlags:\n")
+				fs.PrintDefaults()
 				return f, "", err
 			}
-			return f, "", &usageError{msg: err.Error()}
+			return f, "", &usageError{msg: err.Error() + "; run 'new-service new -h' for the flags"}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -62,13 +67,13 @@ func parseNew(args []string, stderr io.Writer) (newFlags, string, error) {
 		args = fs.Args()[1:]
 	}
 	if len(dirs) != 1 {
-		return f, "", &usageError{msg: "new takes exactly one folder; usage: new-service new [flags] DIR"}
+		return f, "", &usageError{msg: fmt.Sprintf("new takes exactly one folder, got %d; usage: new-service new [flags] DIR", len(dirs))}
 	}
 	return f, dirs[0], nil
 }
 
-func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, dir, err := parseNew(args, stderr)
+func runNew(ctx context.Context, args []string, stdout io.Writer) error {
+	f, dir, err := parseNew(args, stdout)
 	if err != nil {
 		return err
 	}

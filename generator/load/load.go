@@ -123,6 +123,18 @@ func Load(ctx context.Context, in Input) (*Result, error) {
 		return nil, errs
 	}
 	if err != nil {
+		// An import that cannot be resolved is returned, not reported: it
+		// carries the position of the import statement.
+		var ewp reporter.ErrorWithPos
+		if errors.As(err, &ewp) {
+			pos := ewp.GetPosition()
+			return nil, ErrorList{{
+				File: res.displayPath(pos.Filename),
+				Line: pos.Line,
+				Col:  pos.Col,
+				Msg:  message(ewp.Unwrap()),
+			}}
+		}
 		var nf notFoundError
 		if errors.As(err, &nf) {
 			// An input file that is missing: there is no import line to blame.

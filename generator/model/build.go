@@ -3,17 +3,16 @@ package model
 import (
 	"cmp"
 	"fmt"
+	"go/token"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/jhump/protoreflect/v2/protoprint"
-	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
@@ -29,10 +28,13 @@ type Options struct {
 }
 
 // Build turns loaded protos into the App the templates render. It checks
-// what would otherwise fail later, in buf or the Go compiler, with a message
-// far from its cause: no service at all, files of one folder with different
-// Go packages, HTTP templates that do not parse or name missing fields, and
-// two RPCs bound to the same HTTP method and path.
+// what would otherwise fail later, in buf, the Go compiler or the generated
+// service's tests, with a message far from its cause: no service at all,
+// files of one folder with different Go packages, folders whose Go packages
+// would import each other or that the go command treats specially, HTTP
+// rules that do not parse, bind fields grpc-gateway cannot bind or name
+// missing ones, and routes that two RPCs share or that a later route hides.
+// Every problem is reported at its file, line and column, with the fix.
 func Build(res *load.Result, opts Options) (*App, error) {
 	b := &builder{res: res, opts: opts, aliases: map[string]string{}, usedAliases: map[string]bool{}}
 	return b.build()
@@ -54,33 +56,26 @@ func (b *builder) build() (*App, error) {
 
 	// Every file of the service's own gets a Go package below <module>/gen,
 	// one per folder, as buf's managed mode is told in buf.gen.yaml.
-	goPkgs := map[string]GoPackage{} // by import path of the .proto file
-	byDir := map[string]protoreflect.FileDescriptor{}
+	var own []protoreflect.FileDescriptor
 	for _, fd := range all {
 		p := fd.Path()
-		if load.IsGoogle(p) {
-			if !strings.HasPrefix(p, "google/protobuf/") {
-				app.ThirdParty = append(app.ThirdParty, b.printed(fd))
-			}
-			continue
+		if !load.IsGoogle(p) {
+			own = append(own, fd)
+		} else if !strings.HasPrefix(p, "google/protobuf/") {
+			app.ThirdParty = append(app.ThirdParty, b.printed(fd))
 		}
-		dir := path.Dir(p)
-		gp := GoPackage{ImportPath: b.opts.Module + "/gen", Name: goPackageName(fd)}
-		if dir != "." {
-			gp.ImportPath += "/" + dir
-		}
-		if first, ok := byDir[dir]; ok && goPkgs[first.Path()].Name != gp.Name {
-			b.errorf(fd, "Go package %q differs from %q of %s in the same folder; files in one folder share a Go package: give them the same go_package name or move this file to its own folder",
-				gp.Name, goPkgs[first.Path()].Name, b.res.DisplayPath(first.Path()))
-		} else if !ok {
-			byDir[dir] = fd
-		}
-		goPkgs[p] = gp
-		src := b.res.Sources[p]
-		app.Protos = append(app.Protos, ProtoFile{Path: p, Content: src.Content, Go: gp})
+	}
+	goPkgs := b.goPackages(own)
+	for _, fd := range own {
+		p := fd.Path()
+		app.Protos = append(app.Protos, ProtoFile{Path: p, Content: b.res.Sources[p].Content, Go: goPkgs[p]})
 	}
 	slices.SortFunc(app.Protos, func(x, y ProtoFile) int { return strings.Compare(x.Path, y.Path) })
 	slices.SortFunc(app.ThirdParty, func(x, y ProtoFile) int { return strings.Compare(x.Path, y.Path) })
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	b.checkImportCycles(own)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -94,8 +89,7 @@ func (b *builder) build() (*App, error) {
 		app.Protos[i].Go = b.goPackage(protogen.GoImportPath(p.Go.ImportPath), protogen.GoPackageName(p.Go.Name))
 	}
 
-	handlerTaken := map[string]bool{}
-	routes := map[string]routeOwner{}
+	var routes []route
 	for _, fd := range b.res.Files {
 		gf := gen.FilesByPath[fd.Path()]
 		for i, gs := range gf.Services {
@@ -108,7 +102,7 @@ func (b *builder) build() (*App, error) {
 				File:     fd.Path(),
 				Comment:  comment(sd),
 			}
-			svc.Handler = b.handlerPackage(sd, handlerTaken)
+			svc.Handler = b.handlerPackage(sd)
 			svc.HandlerDir = "internal/handler/" + svc.Handler.Name
 			files := map[string]bool{}
 			for j, gm := range gs.Methods {
@@ -128,19 +122,20 @@ func (b *builder) build() (*App, error) {
 				case descriptorpb.MethodOptions_NO_SIDE_EFFECTS, descriptorpb.MethodOptions_IDEMPOTENT:
 					m.Idempotency = opts.GetIdempotencyLevel().String()
 				}
-				m.Bindings = b.bindings(md, opts, routes)
+				m.Bindings = b.bindings(md, opts, &routes)
 				svc.Methods = append(svc.Methods, m)
 			}
 			app.Services = append(app.Services, svc)
 		}
 	}
 	if len(app.Services) == 0 {
-		var names []string
-		for _, fd := range b.res.Files {
-			names = append(names, b.res.DisplayPath(fd.Path()))
+		first := b.res.Files[0]
+		msg := "no service defined; new-service renders a gRPC service from the services in its inputs: add one, e.g. service Orders { rpc GetOrder(GetOrderRequest) returns (Order); }"
+		if len(b.res.Files) > 1 {
+			msg = fmt.Sprintf("no service defined in this file or the %d other input files; new-service renders a gRPC service from the services in its inputs: add one, e.g. service Orders { rpc GetOrder(GetOrderRequest) returns (Order); }", len(b.res.Files)-1)
 		}
-		return nil, fmt.Errorf("%s: no service defined; new-service renders a gRPC service from the services in its inputs: add one, e.g. service Orders { rpc GetOrder(GetOrderRequest) returns (Order); }",
-			strings.Join(names, ", "))
+		b.errorf(first, "%s", msg)
+		return nil, b.errs.Err()
 	}
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -217,7 +212,7 @@ func (b *builder) goPackage(importPath protogen.GoImportPath, name protogen.GoPa
 	}
 	base := safePackageName(string(name))
 	alias := base
-	for n := 2; b.usedAliases[alias]; n++ {
+	for n := 2; !b.free(alias); n++ {
 		alias = fmt.Sprintf("%s%d", base, n)
 	}
 	b.aliases[ip] = alias
@@ -239,20 +234,51 @@ func (b *builder) goType(gen *protogen.Plugin, msg *protogen.Message) GoType {
 }
 
 // handlerPackage names the user-owned package implementing a service:
-// OrderService -> orderservice, made unique with the proto package's last
-// element (orderservicev2) and then a number.
-func (b *builder) handlerPackage(sd protoreflect.ServiceDescriptor, taken map[string]bool) GoPackage {
+// OrderService -> orderservice. When that name is taken, the service's proto
+// package tells it apart: the shortest tail of the package that no other
+// service of the same name shares (acme.orders.v2 -> orderservicev2,
+// acme.shop.v1 beside acme.billing.v1 -> ordersshopv1), then a number.
+func (b *builder) handlerPackage(sd protoreflect.ServiceDescriptor) GoPackage {
 	base := safePackageName(string(sd.Name()))
 	name := base
-	if taken[name] || b.usedAliases[name] {
-		name = base + identifier(string(sd.ParentFile().Package().Name()))
+	if !b.free(name) {
+		name = base + identifier(b.distinctTail(sd))
 	}
-	for n := 2; taken[name] || b.usedAliases[name]; n++ {
+	for n := 2; !b.free(name); n++ {
 		name = fmt.Sprintf("%s%d", base, n)
 	}
-	taken[name] = true
 	b.usedAliases[name] = true
 	return GoPackage{ImportPath: b.opts.Module + "/internal/handler/" + name, Name: name, Alias: name}
+}
+
+// distinctTail returns the fewest trailing elements of sd's proto package
+// that differ from those of every other input service whose handler package
+// would have the same name.
+func (b *builder) distinctTail(sd protoreflect.ServiceDescriptor) string {
+	base := safePackageName(string(sd.Name()))
+	var others []string
+	for _, fd := range b.res.Files {
+		services := fd.Services()
+		for i := range services.Len() {
+			o := services.Get(i)
+			if safePackageName(string(o.Name())) == base && o.FullName() != sd.FullName() {
+				others = append(others, string(o.ParentFile().Package()))
+			}
+		}
+	}
+	elems := strings.Split(string(sd.ParentFile().Package()), ".")
+	for n := 1; n < len(elems); n++ {
+		tail := strings.Join(elems[len(elems)-n:], ".")
+		if !slices.ContainsFunc(others, func(o string) bool { return o == tail || strings.HasSuffix(o, "."+tail) }) {
+			return tail
+		}
+	}
+	return strings.Join(elems, ".")
+}
+
+// free reports whether name can be given to another imported package.
+func (b *builder) free(name string) bool {
+	return !b.usedAliases[name] && !reserved[name] && !token.IsKeyword(name)
 }
 
 func streaming(md protoreflect.MethodDescriptor) Streaming {
@@ -265,97 +291,6 @@ func streaming(md protoreflect.MethodDescriptor) Streaming {
 		return ServerStream
 	}
 	return Unary
-}
-
-// methodOptions returns the method's options as a typed message, with the
-// google.api.http extension decoded. Options compiled by protocompile can
-// hold extensions the Go registry does not see; a round trip through the
-// wire format with the registry's resolver makes them readable.
-func methodOptions(md protoreflect.MethodDescriptor) *descriptorpb.MethodOptions {
-	opts := &descriptorpb.MethodOptions{}
-	raw, err := proto.Marshal(md.Options())
-	if err == nil {
-		err = proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}.Unmarshal(raw, opts)
-	}
-	if err != nil {
-		// The options were compiled from valid source moments ago; failing to
-		// re-read them means there are none worth reading.
-		return &descriptorpb.MethodOptions{}
-	}
-	return opts
-}
-
-// routeOwner is the RPC that first claimed an HTTP route.
-type routeOwner struct {
-	method string
-	pos    string
-}
-
-// bindings reads and checks the method's google.api.http rule.
-func (b *builder) bindings(md protoreflect.MethodDescriptor, opts *descriptorpb.MethodOptions, routes map[string]routeOwner) []Binding {
-	rule, ok := proto.GetExtension(opts, annotations.E_Http).(*annotations.HttpRule)
-	if !ok || rule == nil {
-		return nil
-	}
-	var out []Binding
-	rules := append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)
-	for i, r := range rules {
-		bd := Binding{Body: r.GetBody(), ResponseBody: r.GetResponseBody()}
-		switch p := r.GetPattern().(type) {
-		case *annotations.HttpRule_Get:
-			bd.Verb, bd.Path = "GET", p.Get
-		case *annotations.HttpRule_Put:
-			bd.Verb, bd.Path = "PUT", p.Put
-		case *annotations.HttpRule_Post:
-			bd.Verb, bd.Path = "POST", p.Post
-		case *annotations.HttpRule_Delete:
-			bd.Verb, bd.Path = "DELETE", p.Delete
-		case *annotations.HttpRule_Patch:
-			bd.Verb, bd.Path = "PATCH", p.Patch
-		case *annotations.HttpRule_Custom:
-			bd.Verb, bd.Path = strings.ToUpper(p.Custom.GetKind()), p.Custom.GetPath()
-		default:
-			b.errorf(md, "rpc %s: HTTP rule without a method and path; set get, put, post, delete, patch or custom", md.Name())
-			continue
-		}
-		if i > 0 && len(r.GetAdditionalBindings()) > 0 {
-			b.errorf(md, "rpc %s: additional_bindings cannot nest; list every binding in the outer rule", md.Name())
-		}
-		where := fmt.Sprintf("rpc %s: %s %s", md.Name(), bd.Verb, bd.Path)
-		pt, err := parseTemplate(bd.Path)
-		if err != nil {
-			b.errorf(md, "%s: bad path template: %v; see https://google.aip.dev/127 for the syntax", where, err)
-			continue
-		}
-		varsOK := true
-		for _, v := range pt.vars {
-			if err := checkFieldPath(md.Input(), v); err != nil {
-				b.errorf(md, "%s: path variable {%s}: %v; bind a field of the request", where, v, err)
-				varsOK = false
-			}
-		}
-		if bd.Body != "" && bd.Body != "*" && md.Input().Fields().ByName(protoreflect.Name(bd.Body)) == nil {
-			b.errorf(md, "%s: body %q: %s has no such field; use \"*\" or a top-level field of the request", where, bd.Body, md.Input().FullName())
-			continue
-		}
-		if bd.ResponseBody != "" && md.Output().Fields().ByName(protoreflect.Name(bd.ResponseBody)) == nil {
-			b.errorf(md, "%s: response_body %q: %s has no such field; use a top-level field of the response", where, bd.ResponseBody, md.Output().FullName())
-		}
-		if !varsOK {
-			continue
-		}
-		bd.SampleURL = pt.sampleURL(md.Input())
-		bd.SampleBody = sampleBody(md.Input(), bd.Body)
-		key := bd.Verb + " " + pt.key
-		if first, ok := routes[key]; ok {
-			b.errorf(md, "%s: the same route is already bound to rpc %s (%s); two RPCs cannot share an HTTP method and path: change one path or give one a custom verb (%s:%s)",
-				where, first.method, first.pos, bd.Path, strings.ToLower(string(md.Name())))
-			continue
-		}
-		routes[key] = routeOwner{method: string(md.FullName()), pos: b.position(md).String()}
-		out = append(out, bd)
-	}
-	return out
 }
 
 // printed renders a Google proto from its compiled descriptor, so the
@@ -398,7 +333,12 @@ func (b *builder) errorf(d protoreflect.Descriptor, format string, args ...any) 
 	} else {
 		p = b.position(d)
 	}
-	b.errs = append(b.errs, &load.Error{File: p.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...)})
+	b.add(p, fmt.Sprintf(format, args...))
+}
+
+// add records a problem at a position.
+func (b *builder) add(p position, msg string) {
+	b.errs = append(b.errs, &load.Error{File: p.file, Line: p.line, Col: p.col, Msg: msg})
 }
 
 // comment is a declaration's leading comment, without comment markers'

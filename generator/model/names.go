@@ -2,6 +2,7 @@ package model
 
 import (
 	"go/token"
+	"go/types"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ var versionRE = regexp.MustCompile(`^v\d+((alpha|beta)\d*)?$`)
 // buf's managed mode does: acme.orders.v1 -> ordersv1, acme.billing ->
 // billing.
 func packageNameFor(protoPkg, dir string) string {
-	parts := strings.Split(protoPkg, ".")
+	parts := strings.Split(strings.ToLower(protoPkg), ".")
 	name := parts[len(parts)-1]
 	if versionRE.MatchString(name) && len(parts) > 1 {
 		name = parts[len(parts)-2] + name
@@ -70,20 +71,35 @@ func safePackageName(name string) string {
 	return id
 }
 
-// reserved are names that rendered Go files use for their own imports and
-// identifiers; generated and handler packages are never imported under them.
-var reserved = map[string]bool{
-	"admin": true, "bytes": true, "codes": true, "context": true, "deps": true,
-	"errors": true, "flag": true, "fmt": true, "grpc": true, "handler": true,
-	"health": true, "healthpb": true, "http": true, "insecure": true, "io": true,
-	"log": true, "main": true, "metadata": true, "net": true, "os": true,
-	"proto": true, "protojson": true, "reflection": true, "runtime": true,
-	"server": true, "signal": true, "slog": true, "status": true, "strings": true,
-	"sync": true, "syscall": true, "testing": true, "time": true, "url": true,
+// reserved are names a generated or handler package is never imported
+// under: the identifiers in scope where rendered Go files use those
+// packages (their own imports and declarations, and their package's
+// top-level names), which an import name would clash with or be shadowed
+// by, and the predeclared identifiers. Only lower-case names are listed, as
+// only those can be import names here. A name is never removed, or services
+// created before would get new handler packages on update. The test
+// TestAliasesAvoidTemplateIdentifiers keeps the list in step with the
+// template.
+var reserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, name := range strings.Fields(`
+		admin b base binding bindings body bytes c call calls cancel cc cfg client
+		code codes conn context credentials creds ctx d deps desc dial done err
+		errors f fields flag fmt gateway got grpc grpcprom handler health healthpb
+		http i id ids info insecure invoker io keepalive log logger loopback m main
+		md metadata method methods metrics msg mu mux name net o ok opt options opts
+		os otelgrpc path proto protojson protoreflect r reached rec recorder
+		reflection reply req resp run runtime s sample server signal slog srv ss
+		start status stop strconv stream streaming strings sync syscall t target
+		testing time timeout unary url verb want watch`) {
+		m[name] = true
+	}
 	// Predeclared identifiers, which an import name would shadow.
-	"any": true, "bool": true, "byte": true, "error": true, "string": true,
-	"int": true, "len": true, "new": true, "nil": true, "true": true, "false": true,
-}
+	for _, name := range types.Universe.Names() {
+		m[name] = true
+	}
+	return m
+}()
 
 // goosArch are the file name suffixes the go command reads as build
 // constraints (_linux.go, _amd64.go, _test.go); a handler file must not end
