@@ -68,6 +68,10 @@ var table = []entry{
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
 
+	// Packages for the service's callers too: errors, and (later) the client.
+	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},
+	{"apierr/apierr_test.go.tmpl", "apierr/apierr_test.go", once, Generated},
+
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded},
 	{"internal/handler/service.go.tmpl", "{{.Service.HandlerDir}}/service.go", perService, Scaffolded},

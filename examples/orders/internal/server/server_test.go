@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
@@ -69,6 +70,27 @@ var bindings = []binding{
 	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", ""},
 }
 
+// sample sets every proto2 required field of msg, recursively, so that it
+// can be sent: a message without one cannot be marshaled.
+func sample(msg proto.Message) proto.Message {
+	setRequired(msg.ProtoReflect())
+	return msg
+}
+
+func setRequired(m protoreflect.Message) {
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		switch {
+		case f.Cardinality() != protoreflect.Required:
+		case f.Message() != nil:
+			setRequired(m.Mutable(f).Message())
+		default:
+			m.Set(f, f.Default())
+		}
+	}
+}
+
 func TestGRPC(t *testing.T) {
 	srv, rec := start(t)
 	conn := dial(t, srv)
@@ -78,7 +100,7 @@ func TestGRPC(t *testing.T) {
 			ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(t.Context(), "x-request-id", id), 10*time.Second)
 			defer cancel()
 			if m.streaming == "unary" {
-				err := conn.Invoke(ctx, m.fullName, m.req(), m.resp())
+				err := conn.Invoke(ctx, m.fullName, sample(m.req()), m.resp())
 				got := rec.wait(t, id)
 				if got.method != m.fullName {
 					t.Fatalf("call reached %s, want %s", got.method, m.fullName)
@@ -94,7 +116,7 @@ func TestGRPC(t *testing.T) {
 				t.Fatal(err)
 			}
 			if m.streaming == "server_stream" {
-				if err := stream.SendMsg(m.req()); err != nil && err != io.EOF {
+				if err := stream.SendMsg(sample(m.req())); err != nil && err != io.EOF {
 					t.Fatal(err)
 				}
 			}
@@ -129,9 +151,11 @@ func TestREST(t *testing.T) {
 			}
 			req.Header.Set("X-Request-Id", id)
 			req.Header.Set("Content-Type", "application/json")
-			if b.streaming != "unary" {
-				// A stream answers with its headers only when the handler sends;
-				// it is enough to see the call reach the handler.
+			if b.streaming == "server_stream" || b.streaming == "bidi_stream" {
+				// A stream answers with its headers only when the handler sends,
+				// and its errors come inside a 200 response; it is enough to see
+				// the call reach the handler. A client stream's single response
+				// is mapped like a unary one, below.
 				go func() {
 					if resp, err := http.DefaultClient.Do(req); err == nil {
 						resp.Body.Close()
@@ -318,8 +342,12 @@ func (r *recorder) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 }
 
 func (r *recorder) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	r.enter(ss.Context(), info.FullMethod)
-	return handler(srv, ss)
+	c := r.enter(ss.Context(), info.FullMethod)
+	err := handler(srv, ss)
+	r.mu.Lock()
+	c.code = status.Code(err)
+	r.mu.Unlock()
+	return err
 }
 
 // get returns the call with the given ID, if it reached a handler.
