@@ -30,7 +30,7 @@ func renderOrders(t *testing.T) render.Files {
 	t.Helper()
 	res, err := load.Load(context.Background(), load.Input{
 		Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}},
-		Files: []string{"acme/orders/v1/orders.proto"},
+		Files: refproto.Files(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,11 @@
 // examples/orders. Its files sit at their import paths (acme/orders/v1/...).
 package proto
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
+	"strings"
+)
 
 // FS holds the reference API's .proto files, rooted at their import root.
 //
@@ -12,3 +16,17 @@ var FS embed.FS
 
 // Dir is how the embedded root is named in messages.
 const Dir = "(embedded reference API)"
+
+// Files returns the import paths of every .proto file in [FS], sorted: the
+// inputs of the reference API, as if its folder had been given to --proto.
+func Files() []string {
+	var files []string
+	// FS is compiled in; walking it cannot fail.
+	_ = fs.WalkDir(FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".proto") {
+			files = append(files, path)
+		}
+		return err
+	})
+	return files
+}

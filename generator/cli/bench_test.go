@@ -18,7 +18,7 @@ import (
 var benchOpts = model.Options{Name: "bench", Module: "example.com/bench"}
 
 func BenchmarkReference(b *testing.B) {
-	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: []string{"acme/orders/v1/orders.proto"}}
+	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()}
 	benchGenerate(b, in)
 }
 

@@ -84,7 +84,7 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := write.CheckTarget(dir); err != nil {
 		return err
 	}
-	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: []string{"acme/orders/v1/orders.proto"}}
+	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()}
 	if len(f.protos) > 0 {
 		if in, err = load.Resolve(f.protos, f.includes); err != nil {
 			return err

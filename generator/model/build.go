@@ -128,6 +128,7 @@ func (b *builder) build() (*App, error) {
 			app.Services = append(app.Services, svc)
 		}
 	}
+	setIdents(app.Services)
 	if len(app.Services) == 0 {
 		first := b.res.Files[0]
 		msg := "no service defined; new-service renders a gRPC service from the services in its inputs: add one, e.g. service Orders { rpc GetOrder(GetOrderRequest) returns (Order); }"
@@ -249,6 +250,32 @@ func (b *builder) handlerPackage(sd protoreflect.ServiceDescriptor) GoPackage {
 	}
 	b.usedAliases[name] = true
 	return GoPackage{ImportPath: b.opts.Module + "/internal/handler/" + name, Name: name, Alias: name}
+}
+
+// setIdents gives each service an exported identifier unique within the
+// App: its GoName, or for services that share one, the GoName with the
+// suffix that sets its handler package apart (Orders, OrdersShopv2).
+func setIdents(services []*Service) {
+	count := map[string]int{}
+	for _, s := range services {
+		count[s.GoName]++
+	}
+	taken := map[string]bool{}
+	for _, s := range services {
+		ident := s.GoName
+		if count[s.GoName] > 1 {
+			tail := strings.TrimPrefix(s.Handler.Name, strings.ToLower(s.GoName))
+			if tail != "" && tail != s.Handler.Name {
+				ident += strings.ToUpper(tail[:1]) + tail[1:]
+			}
+		}
+		base := ident
+		for n := 2; taken[ident]; n++ {
+			ident = fmt.Sprintf("%s%d", base, n)
+		}
+		taken[ident] = true
+		s.Ident = ident
+	}
 }
 
 // distinctTail returns the fewest trailing elements of sd's proto package

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -68,6 +69,7 @@ func (b *builder) bindings(md protoreflect.MethodDescriptor, opts *descriptorpb.
 		}
 		valid := true
 		values := map[string]string{}
+		badVar := "" // a path variable that rejects text, for BadURL
 		if len(pt.vars) > 0 && md.IsStreamingClient() {
 			b.ruleErrorf(md, "%s: a client-streaming RPC cannot take path variables, as grpc-gateway reads each request message from the body: remove {%s} from the path",
 				where, strings.Join(pt.vars, "}, {"))
@@ -81,6 +83,9 @@ func (b *builder) bindings(md protoreflect.MethodDescriptor, opts *descriptorpb.
 				continue
 			}
 			values[v] = sampleValue(f)
+			if badVar == "" && typed(f) {
+				badVar = v
+			}
 		}
 		switch {
 		case bd.Body != "" && (bd.Verb == "GET" || bd.Verb == "DELETE"):
@@ -101,6 +106,11 @@ func (b *builder) bindings(md protoreflect.MethodDescriptor, opts *descriptorpb.
 			continue
 		}
 		bd.SampleURL = pt.sampleURL(values) + sampleQuery(md, pt.vars, bd.Body)
+		if badVar != "" {
+			bad := maps.Clone(values)
+			bad[badVar] = "not-a-value"
+			bd.BadURL = pt.sampleURL(bad) + sampleQuery(md, pt.vars, bd.Body)
+		}
 		bd.SampleBody = sampleBody(md, bd.Body)
 		if b.checkRoute(md, bd, pt, routes) {
 			out = append(out, bd)
@@ -256,6 +266,21 @@ func sampleValue(f protoreflect.FieldDescriptor) string {
 		return "x"
 	}
 	return "1"
+}
+
+// typed reports whether a path variable's field parses its text (a number,
+// bool, enum, timestamp, ...), so that arbitrary text is a bad request.
+func typed(f protoreflect.FieldDescriptor) bool {
+	switch f.Kind() {
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		return false
+	case protoreflect.MessageKind:
+		switch f.Message().FullName() {
+		case "google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.FieldMask":
+			return false
+		}
+	}
+	return true
 }
 
 // sampleBody is a JSON request body the gateway accepts for a binding's

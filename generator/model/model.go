@@ -69,6 +69,10 @@ type Service struct {
 	// GoName is the Go name protoc-gen-go-grpc derives, as in
 	// Register<GoName>Server.
 	GoName string
+	// Ident is an exported identifier for the service unique within the App
+	// (GoName unless another service shares it), e.g. the field of the
+	// generated client's Conn.
+	Ident string
 	// Go is the package holding the generated code for the service.
 	Go GoPackage
 	// Handler is the user-owned package that implements the service.
@@ -153,6 +157,9 @@ type Binding struct {
 	SampleURL string
 	// SampleBody is a JSON body the binding accepts ("" without a body).
 	SampleBody string
+	// BadURL is SampleURL with text the gateway cannot parse in a typed path
+	// variable (a number, enum, bool, ...); "" when every variable is text.
+	BadURL string
 }
 
 // Packages returns the Go packages of the generated code for the App's

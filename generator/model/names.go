@@ -91,7 +91,9 @@ var reserved = func() map[string]bool {
 		os otelgrpc path proto protojson protoreflect r reached rec recorder
 		reflection reply req resp run runtime s sample server signal slog srv ss
 		start status stop strconv stream streaming strings sync syscall t target
-		testing time timeout unary url verb want watch`) {
+		testing time timeout unary url verb want watch
+		budget deadlines draining exemplar responses slogger accessLog level expired
+		readyz rest slack traceparent pushback`) {
 		m[name] = true
 	}
 	// Predeclared identifiers, which an import name would shadow.

@@ -61,16 +61,28 @@ var table = []entry{
 
 	// The runtime: owned by new-service, upgraded with the template.
 	{"cmd/main.go.tmpl", "cmd/{{.App.Name}}/main.go", once, Generated},
+	{"cmd/main_test.go.tmpl", "cmd/{{.App.Name}}/main_test.go", once, Generated},
 	{"internal/server/server.go.tmpl", "internal/server/server.go", once, Generated},
 	{"internal/server/config.go.tmpl", "internal/server/config.go", once, Generated},
 	{"internal/server/gateway.go.tmpl", "internal/server/gateway.go", once, Generated},
 	{"internal/server/admin.go.tmpl", "internal/server/admin.go", once, Generated},
+	{"internal/server/observability.go.tmpl", "internal/server/observability.go", once, Generated},
+	{"internal/server/interceptors.go.tmpl", "internal/server/interceptors.go", once, Generated},
+	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
+	{"internal/server/harness_test.go.tmpl", "internal/server/harness_test.go", once, Generated},
+	{"internal/server/errors_test.go.tmpl", "internal/server/errors_test.go", once, Generated},
+	{"internal/server/observability_test.go.tmpl", "internal/server/observability_test.go", once, Generated},
+	{"internal/server/deadline_test.go.tmpl", "internal/server/deadline_test.go", once, Generated},
+	{"internal/server/drain_test.go.tmpl", "internal/server/drain_test.go", once, Generated},
+	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
 
-	// Packages for the service's callers too: errors, and (later) the client.
+	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},
 	{"apierr/apierr_test.go.tmpl", "apierr/apierr_test.go", once, Generated},
+	{"client/client.go.tmpl", "client/client.go", once, Generated},
+	{"client/client_test.go.tmpl", "client/client_test.go", once, Generated},
 
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded},
