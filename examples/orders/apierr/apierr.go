@@ -20,8 +20,9 @@
 // message and details (each with its @type).
 //
 // Callers (other services using this module's client, or tests) read errors
-// back with [Reason], [Info], [Metadata], [RetryDelay] and
-// [FieldViolations], which accept any error holding a gRPC status.
+// back with [Reason], [Info], [Metadata], [RetryDelay], [FieldViolations],
+// [PreconditionViolations], [QuotaViolations] and [Resource], which accept
+// any error holding a gRPC status.
 //
 // DebugInfo details (stack traces, internal detail) are for the service's
 // own logs: the server strips them from every error it returns unless it
@@ -242,10 +243,23 @@ func (e *Error) WithFieldViolation(field, description string) *Error {
 	return e
 }
 
-// WithRetryDelay adds a google.rpc.RetryInfo: how long the caller should
-// wait before retrying.
+// WithRetryDelay sets the google.rpc.RetryInfo: how long the caller should
+// wait before retrying. The server also sends it as gRPC's retry pushback,
+// so the generated client's retries wait that long too.
 func (e *Error) WithRetryDelay(d time.Duration) *Error {
-	e.others = append(e.others, &errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
+	return e.set(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
+}
+
+// set adds a detail of which an error has at most one, replacing an earlier
+// one of the same type.
+func (e *Error) set(d proto.Message) *Error {
+	for i, o := range e.others {
+		if o.ProtoReflect().Descriptor() == d.ProtoReflect().Descriptor() {
+			e.others[i] = d
+			return e
+		}
+	}
+	e.others = append(e.others, d)
 	return e
 }
 
@@ -272,19 +286,17 @@ func (e *Error) WithPreconditionViolation(typ, subject, description string) *Err
 	return e
 }
 
-// WithResource adds a google.rpc.ResourceInfo naming the resource the error
+// WithResource sets the google.rpc.ResourceInfo naming the resource the error
 // is about: its type ("acme.orders.v1.Order"), name, owner and description
 // (both optional).
 func (e *Error) WithResource(typ, name, owner, description string) *Error {
-	e.others = append(e.others, &errdetails.ResourceInfo{ResourceType: typ, ResourceName: name, Owner: owner, Description: description})
-	return e
+	return e.set(&errdetails.ResourceInfo{ResourceType: typ, ResourceName: name, Owner: owner, Description: description})
 }
 
-// WithLocalizedMessage adds a google.rpc.LocalizedMessage: a message safe to
+// WithLocalizedMessage sets the google.rpc.LocalizedMessage: a message safe to
 // show to end users, in the given locale ("en-US").
 func (e *Error) WithLocalizedMessage(locale, message string) *Error {
-	e.others = append(e.others, &errdetails.LocalizedMessage{Locale: locale, Message: message})
-	return e
+	return e.set(&errdetails.LocalizedMessage{Locale: locale, Message: message})
 }
 
 // WithDebugInfo adds a google.rpc.DebugInfo. The server removes it before
@@ -376,6 +388,23 @@ func RetryDelay(err error) (time.Duration, bool) {
 func FieldViolations(err error) []*errdetails.BadRequest_FieldViolation {
 	br, _ := detail[*errdetails.BadRequest](err)
 	return br.GetFieldViolations()
+}
+
+// Resource returns the ResourceInfo of err, if it has one.
+func Resource(err error) (*errdetails.ResourceInfo, bool) {
+	return detail[*errdetails.ResourceInfo](err)
+}
+
+// PreconditionViolations returns the PreconditionFailure violations of err.
+func PreconditionViolations(err error) []*errdetails.PreconditionFailure_Violation {
+	pf, _ := detail[*errdetails.PreconditionFailure](err)
+	return pf.GetViolations()
+}
+
+// QuotaViolations returns the QuotaFailure violations of err.
+func QuotaViolations(err error) []*errdetails.QuotaFailure_Violation {
+	qf, _ := detail[*errdetails.QuotaFailure](err)
+	return qf.GetViolations()
 }
 
 // Is reports whether err is a status with the given code and, when reason

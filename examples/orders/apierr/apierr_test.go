@@ -84,7 +84,8 @@ func TestDetails(t *testing.T) {
 		WithReason("QUOTA_EXCEEDED").
 		WithDomain("acme.example.com").
 		WithMetadata("limit", "100", "period", "1m", "dangling").
-		WithRetryDelay(1500*time.Millisecond).
+		WithRetryDelay(time.Hour).
+		WithRetryDelay(1500*time.Millisecond). // replaces the first
 		WithQuotaViolation("client:10.0.0.1", "100 calls a minute").
 		WithFieldViolation("order.note", "at most 500 characters").
 		WithPreconditionViolation("STATE", "shops/s/orders/1", "must be PENDING").
@@ -117,9 +118,22 @@ func TestDetails(t *testing.T) {
 			if fv := apierr.FieldViolations(e); len(fv) != 1 || fv[0].GetField() != "order.note" {
 				t.Errorf("field violations = %v", fv)
 			}
+			if pv := apierr.PreconditionViolations(e); len(pv) != 1 || pv[0].GetType() != "STATE" {
+				t.Errorf("precondition violations = %v", pv)
+			}
+			if qv := apierr.QuotaViolations(e); len(qv) != 1 || qv[0].GetSubject() != "client:10.0.0.1" {
+				t.Errorf("quota violations = %v", qv)
+			}
+			if ri, ok := apierr.Resource(e); !ok || ri.GetResourceName() != "shops/s/orders/1" {
+				t.Errorf("resource = %v, %v", ri, ok)
+			}
 			kinds := map[string]bool{}
 			for _, d := range status.Convert(e).Details() {
-				kinds[fmt.Sprintf("%T", d)] = true
+				kind := fmt.Sprintf("%T", d)
+				if kinds[kind] {
+					t.Errorf("two %s details", kind)
+				}
+				kinds[kind] = true
 			}
 			for _, want := range []string{"*errdetails.ErrorInfo", "*errdetails.RetryInfo", "*errdetails.QuotaFailure", "*errdetails.BadRequest", "*errdetails.PreconditionFailure", "*errdetails.ResourceInfo", "*errdetails.LocalizedMessage"} {
 				if !kinds[want] {

@@ -3,28 +3,41 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// adminHandler serves the operational endpoints:
+// adminHandler serves the operational endpoints; keep the admin port off
+// the public network:
 //
+//	/metrics  Prometheus metrics (OpenMetrics when asked for, with exemplars)
 //	/healthz  200 while the process is up (liveness)
-//	/readyz   200 while health reports SERVING for "", else 503 (readiness;
-//	          503 from the first moment of a drain)
+//	/readyz   200 while health reports SERVING for "", else 503 with the
+//	          reason (readiness; 503 from the first moment of a drain)
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{
+		EnableOpenMetrics: true,
+		Registry:          s.metrics.registry,
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
-		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			w.Write([]byte("ready\n"))
 			return
 		}
-		w.Write([]byte("ready\n"))
+		reason := "not serving: starting or draining"
+		if deps := s.readiness.NotReady(); len(deps) > 0 {
+			reason = "not ready: " + strings.Join(deps, ", ")
+		}
+		http.Error(w, fmt.Sprintf("%s\n", reason), http.StatusServiceUnavailable)
 	})
 	return mux
 }

@@ -6,20 +6,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// Config is how the service listens and how it stops. cmd/orders
-// fills it from flags; every flag can also be set by the environment
-// variable named in its comment, and a flag given on the command line wins.
+// Config is how the service listens, limits and stops. cmd/orders fills it
+// from flags; every flag can also be set by the environment variable named
+// in its comment, and a flag given on the command line wins.
 type Config struct {
 	// GRPCAddr is the gRPC listen address (GRPC_ADDR, default ":50051").
 	GRPCAddr string
 	// HTTPAddr is the REST gateway's listen address (HTTP_ADDR, default
 	// ":8080").
 	HTTPAddr string
-	// AdminAddr serves /healthz and /readyz (ADMIN_ADDR, default ":9090").
-	// Keep it off the public network.
+	// AdminAddr serves /metrics, /healthz and /readyz (ADMIN_ADDR, default
+	// ":9090"). Keep it off the public network.
 	AdminAddr string
 	// Reflection turns on gRPC server reflection, which grpcurl and other
 	// tools use to discover the API (REFLECTION, default true).
@@ -31,19 +36,49 @@ type Config struct {
 	DrainDelay time.Duration
 	// ShutdownGrace bounds the graceful stop that follows the drain delay:
 	// in-flight calls get this long to finish before the server stops hard
-	// (SHUTDOWN_GRACE, default 20s).
+	// (SHUTDOWN_GRACE, default 20s). It is also the grace calls get when a
+	// connection reaches MaxConnectionAge.
 	ShutdownGrace time.Duration
+	// MaxConnectionAge closes each client connection after this long (±10%
+	// jitter) so that clients re-resolve DNS and find pods added since
+	// (MAX_CONNECTION_AGE, default 5m).
+	MaxConnectionAge time.Duration
+	// DefaultDeadline is the budget of a unary call that arrives without a
+	// deadline, gRPC or REST (DEFAULT_DEADLINE, default 10s); zero leaves
+	// such calls unbounded.
+	DefaultDeadline time.Duration
+	// MethodDeadlines overrides DefaultDeadline per method, keyed by full
+	// method name ("/pkg.Service/Method"). The flag and METHOD_DEADLINES take
+	// "pkg.Service/Method=2s,pkg.Service/Other=500ms". A stream gets a
+	// budget only from here.
+	MethodDeadlines map[string]time.Duration
+	// MaxBodyBytes caps REST request bodies (MAX_BODY_BYTES, default 4 MiB,
+	// gRPC's default message limit).
+	MaxBodyBytes int64
+	// ExposeDebugDetails sends google.rpc.DebugInfo error details to
+	// callers instead of only logging them (EXPOSE_DEBUG_DETAILS, default
+	// false; never in production).
+	ExposeDebugDetails bool
+	// LogLevel is the lowest level logged: debug, info, warn or error
+	// (LOG_LEVEL, default info; warn drops the access log of calls that
+	// succeeded or failed by the caller's fault).
+	LogLevel slog.Level
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		GRPCAddr:      ":50051",
-		HTTPAddr:      ":8080",
-		AdminAddr:     ":9090",
-		Reflection:    true,
-		DrainDelay:    5 * time.Second,
-		ShutdownGrace: 20 * time.Second,
+		GRPCAddr:         ":50051",
+		HTTPAddr:         ":8080",
+		AdminAddr:        ":9090",
+		Reflection:       true,
+		DrainDelay:       5 * time.Second,
+		ShutdownGrace:    20 * time.Second,
+		MaxConnectionAge: 5 * time.Minute,
+		DefaultDeadline:  10 * time.Second,
+		MethodDeadlines:  map[string]time.Duration{},
+		MaxBodyBytes:     4 << 20,
+		LogLevel:         slog.LevelInfo,
 	}
 }
 
@@ -54,30 +89,31 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("orders", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vars := map[string]string{}
-	str := func(p *string, name, env, usage string) {
-		fs.StringVar(p, name, *p, usage+" (env "+env+")")
-		vars[name] = env
+	env := map[string]string{}
+	add := func(name, variable, usage string, v flag.Value) {
+		fs.Var(v, name, usage+" (env "+variable+")")
+		env[name] = variable
 	}
-	dur := func(p *time.Duration, name, env, usage string) {
-		fs.DurationVar(p, name, *p, usage+" (env "+env+")")
-		vars[name] = env
-	}
-	str(&cfg.GRPCAddr, "grpc-addr", "GRPC_ADDR", "gRPC listen address")
-	str(&cfg.HTTPAddr, "http-addr", "HTTP_ADDR", "REST gateway listen address")
-	str(&cfg.AdminAddr, "admin-addr", "ADMIN_ADDR", "admin listen address (/healthz, /readyz)")
-	fs.BoolVar(&cfg.Reflection, "reflection", cfg.Reflection, "serve gRPC reflection (env REFLECTION)")
-	vars["reflection"] = "REFLECTION"
-	dur(&cfg.DrainDelay, "drain-delay", "DRAIN_DELAY", "how long to keep serving, NOT_SERVING, after SIGTERM")
-	dur(&cfg.ShutdownGrace, "shutdown-grace", "SHUTDOWN_GRACE", "how long in-flight calls get to finish before a hard stop")
+	add("grpc-addr", "GRPC_ADDR", "gRPC listen address", (*stringValue)(&cfg.GRPCAddr))
+	add("http-addr", "HTTP_ADDR", "REST gateway listen address", (*stringValue)(&cfg.HTTPAddr))
+	add("admin-addr", "ADMIN_ADDR", "admin listen address (/metrics, /healthz, /readyz)", (*stringValue)(&cfg.AdminAddr))
+	add("reflection", "REFLECTION", "serve gRPC reflection", (*boolValue)(&cfg.Reflection))
+	add("drain-delay", "DRAIN_DELAY", "how long to keep serving, NOT_SERVING, after SIGTERM", (*durationValue)(&cfg.DrainDelay))
+	add("shutdown-grace", "SHUTDOWN_GRACE", "how long in-flight calls get to finish before a hard stop", (*durationValue)(&cfg.ShutdownGrace))
+	add("max-connection-age", "MAX_CONNECTION_AGE", "close client connections after this long so clients find new pods", (*durationValue)(&cfg.MaxConnectionAge))
+	add("default-deadline", "DEFAULT_DEADLINE", "budget of unary calls that arrive without a deadline", (*durationValue)(&cfg.DefaultDeadline))
+	add("method-deadlines", "METHOD_DEADLINES", "per-method budgets: pkg.Service/Method=2s,...", (*budgetsValue)(&cfg.MethodDeadlines))
+	add("max-body-bytes", "MAX_BODY_BYTES", "largest REST request body", (*int64Value)(&cfg.MaxBodyBytes))
+	add("expose-debug-details", "EXPOSE_DEBUG_DETAILS", "send DebugInfo error details to callers (never in production)", (*boolValue)(&cfg.ExposeDebugDetails))
+	add("log-level", "LOG_LEVEL", "lowest level logged: debug, info, warn, error", (*levelValue)(&cfg.LogLevel))
 
 	// Environment first, so that flags given on the command line override it.
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := vars[f.Name]
-		if v := getenv(env); v != "" && err == nil {
+		variable := env[f.Name]
+		if v := getenv(variable); v != "" && err == nil {
 			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", env, v, e)
+				err = fmt.Errorf("%s=%q: %v", variable, v, e)
 			}
 		}
 	})
@@ -90,8 +126,83 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; all settings are flags", fs.Arg(0))
 	}
-	if cfg.DrainDelay < 0 || cfg.ShutdownGrace < 0 {
-		return Config{}, fmt.Errorf("drain delay and shutdown grace cannot be negative")
+	for name, d := range map[string]time.Duration{"drain delay": cfg.DrainDelay, "shutdown grace": cfg.ShutdownGrace, "max connection age": cfg.MaxConnectionAge, "default deadline": cfg.DefaultDeadline} {
+		if d < 0 {
+			return Config{}, fmt.Errorf("%s cannot be negative", name)
+		}
 	}
 	return cfg, nil
+}
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type boolValue bool
+
+func (v *boolValue) String() string { return fmt.Sprint(bool(*v)) }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v = boolValue(b)
+	return err
+}
+func (v *boolValue) IsBoolFlag() bool { return true }
+
+type durationValue time.Duration
+
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	*v = durationValue(d)
+	return err
+}
+
+type int64Value int64
+
+func (v *int64Value) String() string { return fmt.Sprint(int64(*v)) }
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	*v = int64Value(n)
+	return err
+}
+
+type levelValue slog.Level
+
+func (v *levelValue) String() string     { return slog.Level(*v).String() }
+func (v *levelValue) Set(s string) error { return (*slog.Level)(v).UnmarshalText([]byte(s)) }
+
+// budgetsValue parses "pkg.Service/Method=2s,..." into full method names,
+// adding to (and overriding) the budgets it already holds.
+type budgetsValue map[string]time.Duration
+
+func (v *budgetsValue) String() string {
+	var parts []string
+	for _, m := range slices.Sorted(maps.Keys(*v)) {
+		parts = append(parts, strings.TrimPrefix(m, "/")+"="+(*v)[m].String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v *budgetsValue) Set(s string) error {
+	m := maps.Clone(*v)
+	if m == nil {
+		m = map[string]time.Duration{}
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		method, dur, ok := strings.Cut(part, "=")
+		if !ok || !strings.Contains(method, "/") {
+			return fmt.Errorf("%q: want pkg.Service/Method=duration", part)
+		}
+		d, err := time.ParseDuration(dur)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q: bad duration", part)
+		}
+		m["/"+strings.TrimPrefix(method, "/")] = d
+	}
+	*v = m
+	return nil
 }

@@ -6,35 +6,110 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/textproto"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/client"
 )
 
 // gateway is the REST front end: grpc-gateway's mux, calling the gRPC server
 // through a real client connection, so that every REST call passes the same
 // interceptors, limits and deadlines as a gRPC call.
 type gateway struct {
-	mux  *runtime.ServeMux
-	conn *grpc.ClientConn
+	handler http.Handler
+	conn    *grpc.ClientConn
 }
 
-func newGateway(ctx context.Context, grpcAddr net.Addr) (*gateway, error) {
-	conn, err := grpc.NewClient(loopback(grpcAddr), grpc.WithTransportCredentials(insecure.NewCredentials()))
+func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider) (*gateway, error) {
+	// A REST call without a Grpc-Timeout header gets the method's deadline
+	// budget here, at the edge, like a gRPC caller without a deadline does at
+	// the server. The connection has no health checking or retries: it goes
+	// to this process only, which keeps serving while it drains.
+	conn, err := grpc.NewClient(loopback(grpcAddr),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(Propagator))),
+		grpc.WithChainUnaryInterceptor(budget(cfg), m.client.UnaryClientInterceptor()),
+		grpc.WithChainStreamInterceptor(m.client.StreamClientInterceptor()),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
 	}
-	mux := runtime.NewServeMux(runtime.WithIncomingHeaderMatcher(headerMatcher))
+	mux := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(headerMatcher),
+		runtime.WithRoutingErrorHandler(routingError),
+		// Unknown JSON fields are an error (400), not silently dropped: a
+		// misspelt field would otherwise be a request that "worked".
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+	)
 	if err := registerGateway(ctx, mux, conn); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	return &gateway{mux: mux, conn: conn}, nil
+	var h http.Handler = limitBody(mux, cfg.MaxBodyBytes)
+	h = otelhttp.NewHandler(h, "gateway",
+		otelhttp.WithTracerProvider(tp),
+		otelhttp.WithPropagators(Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+	)
+	return &gateway{handler: h, conn: conn}, nil
 }
 
 func (g *gateway) close() { _ = g.conn.Close() }
+
+// budget gives unary calls without a deadline the method's budget.
+func budget(cfg Config) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		d, ok := cfg.MethodDeadlines[method]
+		if !ok {
+			d = cfg.DefaultDeadline
+		}
+		return client.DefaultDeadline(d)(ctx, method, req, reply, cc, invoker, opts...)
+	}
+}
+
+// limitBody caps request bodies; a larger body fails to decode and the
+// caller gets 400 with the reason, not a process out of memory.
+func limitBody(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limit > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// routingError answers requests that match no route (404), match a route
+// with another method (405) or cannot be parsed (400) with the same JSON
+// body as every other error and an ErrorInfo reason saying what went wrong.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	var err *apierr.Error
+	switch httpStatus {
+	case http.StatusNotFound:
+		err = apierr.NotFound("no route for %s %s", r.Method, r.URL.Path).WithReason("ROUTE_NOT_FOUND")
+	case http.StatusMethodNotAllowed:
+		err = apierr.New(codes.Unimplemented, "METHOD_NOT_ALLOWED", "method %s is not allowed on %s", r.Method, r.URL.Path)
+	case http.StatusBadRequest:
+		err = apierr.InvalidArgument("bad request for %s", r.URL.Path).WithReason("BAD_REQUEST")
+	default:
+		err = apierr.Internal("routing failed with HTTP %d", httpStatus).WithReason("ROUTING_ERROR")
+	}
+	// The HTTP status stays the router's (405 is more useful than the 501
+	// that UNIMPLEMENTED maps to); the body is the usual status JSON.
+	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
+}
 
 // headerMatcher decides which HTTP request headers reach the gRPC handlers
 // as metadata: grpc-gateway's default set (Authorization, User-Agent and the

@@ -9,16 +9,20 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 
+	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
+	inventoryservice "github.com/new-service/new-service/examples/orders/internal/handler/inventoryservice"
 	orderservice "github.com/new-service/new-service/examples/orders/internal/handler/orderservice"
 )
 
 // registerServices registers the implementation of every service on s and
 // returns the services' full names.
 func registerServices(s *grpc.Server, d *deps.Deps) []string {
+	inventoryv1.RegisterInventoryServiceServer(s, inventoryservice.New(d))
 	ordersv1.RegisterOrderServiceServer(s, orderservice.New(d))
 	return []string{
+		"acme.inventory.v1.InventoryService",
 		"acme.orders.v1.OrderService",
 	}
 }
@@ -26,6 +30,9 @@ func registerServices(s *grpc.Server, d *deps.Deps) []string {
 // registerGateway maps the REST routes of every service with HTTP bindings
 // onto mux, calling the gRPC server through conn.
 func registerGateway(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+	if err := inventoryv1.RegisterInventoryServiceHandlerClient(ctx, mux, inventoryv1.NewInventoryServiceClient(conn)); err != nil {
+		return fmt.Errorf("register acme.inventory.v1.InventoryService routes: %w", err)
+	}
 	if err := ordersv1.RegisterOrderServiceHandlerClient(ctx, mux, ordersv1.NewOrderServiceClient(conn)); err != nil {
 		return fmt.Errorf("register acme.orders.v1.OrderService routes: %w", err)
 	}

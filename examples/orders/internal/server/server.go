@@ -3,20 +3,31 @@
 // Package server runs orders: the gRPC server, the REST gateway in front
 // of it and the admin endpoints, and the order in which they start and stop.
 //
+// Every call, gRPC or REST, passes the same chain: an OpenTelemetry span
+// (continuing the caller's trace), the grpc_server_* Prometheus metrics, a
+// JSON access log line, panic recovery into INTERNAL, and a default deadline
+// for unary calls that arrive without one. The REST gateway reaches the gRPC
+// server through a real client connection, so none of this is skipped.
+//
 // Start-up: [Server.Listen] opens the three listeners; [Server.Serve] serves
 // until its context is cancelled (cmd/orders cancels it on SIGTERM or
-// SIGINT). Health reports SERVING for "" and for every service as soon as the
-// servers run.
+// SIGINT). Health reports SERVING for "" and every service once the servers
+// run and while every dependency reported through platform.Readiness is
+// ready.
 //
 // Shutdown, in order:
 //  1. health reports NOT_SERVING for "" and every service, and /readyz
-//     answers 503, so Kubernetes takes the pod out of its endpoints and
-//     clients stop picking it;
+//     answers 503, at once: Kubernetes takes the pod out of its endpoints
+//     and clients with health checking stop picking it;
 //  2. the server keeps serving for [Config.DrainDelay] while that news
 //     propagates;
-//  3. gRPC stops gracefully and the gateway shuts down: no new calls, in-flight
-//     ones finish, for at most [Config.ShutdownGrace];
-//  4. whatever is still running is stopped hard, and Serve returns.
+//  3. the graceful stop begins: platform.Draining channels close so
+//     long-lived streams finish, gRPC stops accepting calls (GOAWAY) and the
+//     gateway shuts down; in-flight calls get [Config.ShutdownGrace];
+//  4. whatever still runs is stopped hard, and Serve returns.
+//
+// [Server.Stop] skips to step 4 at any time (cmd/orders calls it on a second
+// signal).
 package server
 
 import (
@@ -26,30 +37,50 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/new-service/new-service/examples/orders/internal/deps"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // Server is the running service.
 type Server struct {
-	cfg    Config
-	logger *slog.Logger
-	opts   options
+	cfg     Config
+	logger  *slog.Logger
+	metrics *metrics
+	tracer  trace.TracerProvider
 
-	grpc     *grpc.Server
-	health   *health.Server
-	services []string
+	grpc      *grpc.Server
+	health    *health.Server
+	readiness *platform.Readiness
+	services  []string
+	deps      *deps.Deps
+	closeDeps sync.Once
 
 	grpcLis, httpLis, adminLis net.Listener
 	gateway                    *gateway
 	httpSrv, adminSrv          *http.Server
+
+	mu      sync.Mutex
+	serving bool // between Serve's start and the drain
+	drain   context.Context
+	drained context.CancelFunc
+	hard    context.Context // cancelled by Stop
+	stop    context.CancelFunc
 }
 
 // Option changes how [New] builds the server.
@@ -57,37 +88,117 @@ type Option func(*options)
 
 type options struct {
 	grpcOptions []grpc.ServerOption
+	tracer      trace.TracerProvider
+	getenv      func(string) string
 }
 
-// WithGRPCServerOptions adds options to the gRPC server, after the
-// service's own (interceptors added here run after the built-in ones).
+// WithGRPCServerOptions adds options to the gRPC server after the service's
+// own; interceptors added here run inside the built-in ones, next to the
+// handler.
 func WithGRPCServerOptions(opts ...grpc.ServerOption) Option {
 	return func(o *options) { o.grpcOptions = append(o.grpcOptions, opts...) }
 }
 
-// New builds the server and registers every service on it. Nothing listens
-// until [Server.Listen].
-func New(cfg Config, logger *slog.Logger, d *deps.Deps, opts ...Option) *Server {
-	s := &Server{cfg: cfg, logger: logger}
-	for _, o := range opts {
-		o(&s.opts)
-	}
-	s.grpc = grpc.NewServer(s.opts.grpcOptions...)
-	s.services = registerServices(s.grpc, d)
+// WithTracerProvider sets where spans go; the default is the global tracer
+// provider (cmd/orders sets it from the OTEL_* environment).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = tp }
+}
 
-	// Health starts NOT_SERVING: nothing is ready until Serve runs.
-	s.health = health.NewServer()
+// WithGetenv sets how the service's dependencies read the environment
+// (platform.Runtime.Getenv); the default is os.Getenv.
+func WithGetenv(getenv func(string) string) Option {
+	return func(o *options) { o.getenv = getenv }
+}
+
+// New builds the server: the dependencies (deps.New), every service, health
+// and reflection. Nothing listens until [Server.Listen].
+func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &Server{cfg: cfg, logger: logger, metrics: newMetrics(), tracer: o.tracer, health: health.NewServer()}
+	if s.tracer == nil {
+		s.tracer = otel.GetTracerProvider()
+	}
+	s.drain, s.drained = context.WithCancel(context.Background())
+	s.hard, s.stop = context.WithCancel(context.Background())
+	s.readiness = platform.NewReadiness(func(bool) { s.updateHealth() })
+
+	if o.getenv == nil {
+		o.getenv = os.Getenv
+	}
+	d, err := deps.New(ctx, platform.Runtime{
+		Logger:        logger,
+		Registry:      s.metrics.registry,
+		ClientMetrics: s.metrics.client,
+		Readiness:     s.readiness,
+		Getenv:        o.getenv,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start dependencies: %w", err)
+	}
+	s.deps = d
+
+	// The chain, outermost first. Metrics see the final code, a recovered
+	// panic included; DebugInfo is removed after the access log recorded it.
+	access := accessLog{logger: logger}
+	exemplars := grpcprom.WithExemplarFromContext(exemplar)
+	unary := []grpc.UnaryServerInterceptor{s.metrics.server.UnaryServerInterceptor(exemplars), pushbackUnary}
+	stream := []grpc.StreamServerInterceptor{s.metrics.server.StreamServerInterceptor(exemplars), pushbackStream}
+	if !cfg.ExposeDebugDetails {
+		unary = append(unary, stripUnary)
+		stream = append(stream, stripStream)
+	}
+	unary = append(unary,
+		access.unary,
+		recovery.UnaryServerInterceptor(recoverPanics(logger, s.metrics)),
+		deadlines(cfg.MethodDeadlines, cfg.DefaultDeadline, s.metrics),
+	)
+	stream = append(stream,
+		access.stream,
+		recovery.StreamServerInterceptor(recoverPanics(logger, s.metrics)),
+		draining(s.drain),
+		streamDeadlines(cfg.MethodDeadlines),
+	)
+	serverOpts := []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(Propagator))),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		// Connections are closed after MaxConnectionAge (with jitter) so that
+		// clients re-resolve DNS and spread over pods added since; calls in
+		// flight get MaxConnectionAgeGrace to finish.
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge:      cfg.MaxConnectionAge,
+			MaxConnectionAgeGrace: cfg.ShutdownGrace,
+			Time:                  time.Minute,
+			Timeout:               20 * time.Second,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
+	}
+	s.grpc = grpc.NewServer(append(serverOpts, o.grpcOptions...)...)
+	s.services = registerServices(s.grpc, d)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
 	if cfg.Reflection {
 		reflection.Register(s.grpc)
 	}
-	return s
+	// Every method's series exist from the start at zero, so rate() and
+	// absent-data alerts work before the first call.
+	s.metrics.server.InitializeMetrics(s.grpc)
+	s.updateHealth()
+	return s, nil
 }
 
 // Services returns the full names of the services the server serves, which
 // are also the names health reports on.
 func (s *Server) Services() []string { return s.services }
+
+// Readiness returns the readiness hook also given to deps.New.
+func (s *Server) Readiness() *platform.Readiness { return s.readiness }
+
+// Registry returns the Prometheus registry served on /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
 
 // Listen opens the gRPC, REST and admin listeners. Addresses with port 0
 // get a free port; [Server.GRPCAddr] and friends tell which.
@@ -119,37 +230,38 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
 func (s *Server) AdminAddr() net.Addr { return s.adminLis.Addr() }
 
 // Serve serves on the listeners opened by [Server.Listen] until ctx is
-// cancelled, then shuts down as the package documentation describes. It
-// returns nil after a clean shutdown and an error if a server failed.
+// cancelled, then shuts down as the package documentation describes and
+// closes the dependencies. It returns nil after a clean shutdown, even a
+// hard one, and an error if a server failed.
 func (s *Server) Serve(ctx context.Context) error {
-	gw, err := newGateway(ctx, s.grpcLis.Addr())
+	defer s.Close()
+	gw, err := newGateway(ctx, s.grpcLis.Addr(), s.cfg, s.metrics, s.tracer)
 	if err != nil {
 		return err
 	}
 	s.gateway = gw
-	s.httpSrv = &http.Server{Handler: gw.mux, ReadHeaderTimeout: 10 * time.Second}
+	s.httpSrv = &http.Server{Handler: gw.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
 	serve := func(name string, fn func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
 				errc <- fmt.Errorf("%s server: %w", name, err)
 			}
-		}()
+		})
 	}
 	serve("gRPC", func() error { return s.grpc.Serve(s.grpcLis) })
 	serve("REST", func() error { return s.httpSrv.Serve(s.httpLis) })
 	serve("admin", func() error { return s.adminSrv.Serve(s.adminLis) })
-	s.setServing(healthpb.HealthCheckResponse_SERVING)
+	s.setServing(true)
 	s.logger.Info("serving", "grpc", s.GRPCAddr().String(), "http", s.HTTPAddr().String(), "admin", s.AdminAddr().String())
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
+	case <-s.hard.Done():
 	case serveErr = <-errc:
 		s.logger.Error("server failed; shutting down", "error", serveErr)
 	}
@@ -158,13 +270,33 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
+// Close releases the dependencies (deps.Close) if [Server.Serve] has not;
+// call it when the server is not served after all, e.g. Listen failed. It
+// is safe to call more than once.
+func (s *Server) Close() {
+	s.closeDeps.Do(func() {
+		if err := s.deps.Close(); err != nil {
+			s.logger.Warn("closing dependencies", "error", err)
+		}
+	})
+}
+
+// Stop stops the server at once: calls in flight fail with UNAVAILABLE.
+// It is safe to call at any time, also while [Server.Serve] drains.
+func (s *Server) Stop() { s.stop() }
+
 // shutdown runs steps 1 to 4 of the shutdown sequence.
 func (s *Server) shutdown() {
-	s.logger.Info("draining", "drain_delay", s.cfg.DrainDelay.String(), "shutdown_grace", s.cfg.ShutdownGrace.String())
-	s.health.Shutdown()
-	time.Sleep(s.cfg.DrainDelay)
+	start := time.Now()
+	s.setServing(false)
+	s.logger.Info("draining: health is NOT_SERVING", "drain_delay", s.cfg.DrainDelay.String(), "shutdown_grace", s.cfg.ShutdownGrace.String())
+	select {
+	case <-time.After(s.cfg.DrainDelay):
+	case <-s.hard.Done():
+	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	s.drained()
+	ctx, cancel := context.WithTimeout(s.hard, s.cfg.ShutdownGrace)
 	defer cancel()
 	stopped := make(chan struct{})
 	go func() {
@@ -176,9 +308,9 @@ func (s *Server) shutdown() {
 	}()
 	select {
 	case <-stopped:
-		s.logger.Info("stopped gracefully")
+		s.logger.Info("stopped gracefully", "took", time.Since(start).String())
 	case <-ctx.Done():
-		s.logger.Warn("shutdown grace expired; stopping hard", "shutdown_grace", s.cfg.ShutdownGrace.String())
+		s.logger.Warn("stopping hard: calls still in flight", "took", time.Since(start).String())
 		s.grpc.Stop()
 		_ = s.httpSrv.Close()
 		<-stopped
@@ -187,8 +319,30 @@ func (s *Server) shutdown() {
 	_ = s.adminSrv.Close()
 }
 
-// setServing sets the health status of "" and every service.
-func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
+// setServing records whether the server is between start and drain, and
+// updates health.
+func (s *Server) setServing(serving bool) {
+	s.mu.Lock()
+	s.serving = serving
+	s.mu.Unlock()
+	if !serving {
+		// Shutdown also makes later updates no-ops: nothing turns health
+		// back to SERVING once the drain began.
+		s.health.Shutdown()
+		return
+	}
+	s.updateHealth()
+}
+
+// updateHealth sets the health of "" and every service: SERVING while the
+// server serves and every dependency is ready.
+func (s *Server) updateHealth() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if s.serving && s.readiness.Ready() {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
 	s.health.SetServingStatus("", st)
 	for _, name := range s.services {
 		s.health.SetServingStatus(name, st)

@@ -5,27 +5,20 @@ package server_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
+	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
-	"github.com/new-service/new-service/examples/orders/internal/deps"
-	"github.com/new-service/new-service/examples/orders/internal/server"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -43,6 +36,9 @@ type method struct {
 }
 
 var methods = []method{
+	{"/acme.inventory.v1.InventoryService/GetStock", "unary", func() proto.Message { return &inventoryv1.GetStockRequest{} }, func() proto.Message { return &inventoryv1.Stock{} }},
+	{"/acme.inventory.v1.InventoryService/SetStock", "unary", func() proto.Message { return &inventoryv1.SetStockRequest{} }, func() proto.Message { return &inventoryv1.Stock{} }},
+	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", func() proto.Message { return &inventoryv1.ReserveStockRequest{} }, func() proto.Message { return &inventoryv1.Reservation{} }},
 	{"/acme.orders.v1.OrderService/GetOrder", "unary", func() proto.Message { return &ordersv1.GetOrderRequest{} }, func() proto.Message { return &ordersv1.Order{} }},
 	{"/acme.orders.v1.OrderService/ListOrders", "unary", func() proto.Message { return &ordersv1.ListOrdersRequest{} }, func() proto.Message { return &ordersv1.ListOrdersResponse{} }},
 	{"/acme.orders.v1.OrderService/CreateOrder", "unary", func() proto.Message { return &ordersv1.CreateOrderRequest{} }, func() proto.Message { return &ordersv1.Order{} }},
@@ -52,43 +48,27 @@ var methods = []method{
 	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", func() proto.Message { return &ordersv1.WatchOrdersRequest{} }, func() proto.Message { return &ordersv1.OrderEvent{} }},
 }
 
-// binding is one REST route, with a URL and body that it accepts.
+// binding is one REST route, with a URL and body that it accepts, and a
+// URL with an unparsable path variable ("" if every variable is text).
 type binding struct {
 	fullName  string
 	streaming string
 	verb, url string
 	body      string
+	badURL    string
 }
 
 var bindings = []binding{
-	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", ""},
-	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", ""},
-	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}"},
-	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}"},
-	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", ""},
-	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}"},
-	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", ""},
-}
-
-// sample sets every proto2 required field of msg, recursively, so that it
-// can be sent: a message without one cannot be marshaled.
-func sample(msg proto.Message) proto.Message {
-	setRequired(msg.ProtoReflect())
-	return msg
-}
-
-func setRequired(m protoreflect.Message) {
-	fields := m.Descriptor().Fields()
-	for i := range fields.Len() {
-		f := fields.Get(i)
-		switch {
-		case f.Cardinality() != protoreflect.Required:
-		case f.Message() != nil:
-			setRequired(m.Mutable(f).Message())
-		default:
-			m.Set(f, f.Default())
-		}
-	}
+	{"/acme.inventory.v1.InventoryService/GetStock", "unary", "GET", "/v1/shops/x/skus/x/stock", "", ""},
+	{"/acme.inventory.v1.InventoryService/SetStock", "unary", "PUT", "/v1/shops/x/skus/x/stock", "{}", ""},
+	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", "POST", "/v1/shops/x/reservations", "{}", ""},
+	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", "", ""},
+	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", "", ""},
+	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}", ""},
+	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}", ""},
+	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", "", ""},
+	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}", ""},
+	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", "", ""},
 }
 
 func TestGRPC(t *testing.T) {
@@ -208,170 +188,4 @@ func TestHealth(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
 		}
 	}
-}
-
-// TestDrain checks the first step of the shutdown sequence: health turns
-// NOT_SERVING while the server still answers, then Serve returns nil.
-func TestDrain(t *testing.T) {
-	cfg := loopbackConfig()
-	cfg.DrainDelay = 500 * time.Millisecond
-	srv, _, stop, done := run(t, cfg)
-	client := healthpb.NewHealthClient(dial(t, srv))
-	// The watch is a stream: cancel it once seen, or the graceful stop would
-	// wait for it until the shutdown grace expires.
-	watchCtx, cancelWatch := context.WithCancel(t.Context())
-	defer cancelWatch()
-	watch, err := client.Watch(watchCtx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := watch.Recv(); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("first health status = %v, %v; want SERVING", resp.GetStatus(), err)
-	}
-	stop()
-	if resp, err := watch.Recv(); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
-		t.Fatalf("health status after stop = %v, %v; want NOT_SERVING", resp.GetStatus(), err)
-	}
-	cancelWatch()
-	resp, err := http.Get("http://" + srv.AdminAddr().String() + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("GET /readyz while draining = %d, want 503", resp.StatusCode)
-	}
-	if err := <-done; err != nil {
-		t.Errorf("Serve: %v", err)
-	}
-}
-
-func loopbackConfig() server.Config {
-	cfg := server.DefaultConfig()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.DrainDelay = 0
-	cfg.ShutdownGrace = 5 * time.Second
-	return cfg
-}
-
-// start runs a server for the test and stops it at the end.
-func start(t *testing.T) (*server.Server, *recorder) {
-	srv, rec, stop, done := run(t, loopbackConfig())
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, rec
-}
-
-func run(t *testing.T, cfg server.Config) (*server.Server, *recorder, context.CancelFunc, <-chan error) {
-	t.Helper()
-	logger := slog.New(slog.DiscardHandler)
-	d, err := deps.New(t.Context(), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	rec := &recorder{calls: map[string]*call{}}
-	srv := server.New(cfg, logger, d, server.WithGRPCServerOptions(
-		grpc.ChainUnaryInterceptor(rec.unary), grpc.ChainStreamInterceptor(rec.stream)))
-	ctx, stop := context.WithCancel(context.Background())
-	if err := srv.Listen(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	return srv, rec, stop, done
-}
-
-func dial(t *testing.T, srv *server.Server) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
-// recorder is a server interceptor that records, per x-request-id, which
-// method a call reached and the status its handler returned.
-type recorder struct {
-	mu    sync.Mutex
-	calls map[string]*call
-}
-
-type call struct {
-	method  string
-	code    codes.Code
-	reached chan struct{} // closed when the handler is entered
-}
-
-func (r *recorder) enter(ctx context.Context, method string) *call {
-	md, _ := metadata.FromIncomingContext(ctx)
-	ids := md.Get("x-request-id")
-	if len(ids) == 0 {
-		return &call{}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.callLocked(ids[0])
-	c.method = method
-	close(c.reached)
-	return c
-}
-
-func (r *recorder) callLocked(id string) *call {
-	c, ok := r.calls[id]
-	if !ok {
-		c = &call{reached: make(chan struct{})}
-		r.calls[id] = c
-	}
-	return c
-}
-
-func (r *recorder) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	c := r.enter(ctx, info.FullMethod)
-	resp, err := handler(ctx, req)
-	r.mu.Lock()
-	c.code = status.Code(err)
-	r.mu.Unlock()
-	return resp, err
-}
-
-func (r *recorder) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	c := r.enter(ss.Context(), info.FullMethod)
-	err := handler(srv, ss)
-	r.mu.Lock()
-	c.code = status.Code(err)
-	r.mu.Unlock()
-	return err
-}
-
-// get returns the call with the given ID, if it reached a handler.
-func (r *recorder) get(id string) (call, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, ok := r.calls[id]
-	if !ok || c.method == "" {
-		return call{}, false
-	}
-	return *c, true
-}
-
-// wait waits for the call with the given ID to reach a handler.
-func (r *recorder) wait(t *testing.T, id string) call {
-	t.Helper()
-	r.mu.Lock()
-	c := r.callLocked(id)
-	r.mu.Unlock()
-	select {
-	case <-c.reached:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("call %s reached no handler within 10s", id)
-	}
-	got, _ := r.get(id)
-	return got
 }

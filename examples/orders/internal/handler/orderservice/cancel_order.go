@@ -11,12 +11,15 @@ import (
 //
 //	POST /v1/shops/{shop}/orders/{order_id}:cancel
 //
-// A SHIPPED or already CANCELLED order is FAILED_PRECONDITION with a
-// google.rpc.PreconditionFailure detail. Cancelling twice is an error
+// A SHIPPED or already CANCELLED order is FAILED_PRECONDITION
+// (ORDER_NOT_CANCELLABLE) with a google.rpc.PreconditionFailure detail. Cancelling twice is an error
 // rather than a no-op because the API moves orders forward only, and a
 // second cancel usually means two actors disagree. The reason goes to the
 // log, the audit trail of this in-memory service.
 func (s *Service) CancelOrder(ctx context.Context, req *ordersv1.CancelOrderRequest) (*ordersv1.Order, error) {
+	if err := s.writes.allow(ctx); err != nil {
+		return nil, err
+	}
 	shop, id := req.GetShop(), req.GetOrderId()
 	if err := checkOrderName(shop, id); err != nil {
 		return nil, err
@@ -27,7 +30,7 @@ func (s *Service) CancelOrder(ctx context.Context, req *ordersv1.CancelOrderRequ
 			o.State = ordersv1.Order_STATE_CANCELLED
 			return nil
 		default:
-			return wrongState(shop, id, fmt.Sprintf("it is %s; only PENDING and PAID orders can be cancelled", stateName(o.GetState())))
+			return wrongState("ORDER_NOT_CANCELLABLE", shop, id, o.GetState(), fmt.Sprintf("it is %s; only PENDING and PAID orders can be cancelled", stateName(o.GetState())))
 		}
 	})
 	if err != nil {

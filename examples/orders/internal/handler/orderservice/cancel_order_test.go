@@ -13,20 +13,22 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
 func TestCancelOrder(t *testing.T) {
 	const reason = "customer changed their mind"
 	tests := []struct {
-		name     string
-		from     ordersv1.Order_State
-		wantCode codes.Code
+		name       string
+		from       ordersv1.Order_State
+		wantCode   codes.Code
+		wantReason string
 	}{
 		{name: "pending", from: ordersv1.Order_STATE_PENDING},
 		{name: "paid", from: ordersv1.Order_STATE_PAID},
-		{name: "shipped", from: ordersv1.Order_STATE_SHIPPED, wantCode: codes.FailedPrecondition},
-		{name: "already cancelled", from: ordersv1.Order_STATE_CANCELLED, wantCode: codes.FailedPrecondition},
+		{name: "shipped", from: ordersv1.Order_STATE_SHIPPED, wantCode: codes.FailedPrecondition, wantReason: "ORDER_NOT_CANCELLABLE"},
+		{name: "already cancelled", from: ordersv1.Order_STATE_CANCELLED, wantCode: codes.FailedPrecondition, wantReason: "ORDER_NOT_CANCELLABLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestCancelOrder(t *testing.T) {
 			clock.Advance(time.Minute)
 
 			got, err := s.CancelOrder(t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Reason: reason})
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			want := created
 			if tt.wantCode == codes.OK {
 				want = proto.Clone(created).(*ordersv1.Order)
@@ -54,6 +56,10 @@ func TestCancelOrder(t *testing.T) {
 				gotViolations := detail[*errdetails.PreconditionFailure](t, err).GetViolations()
 				if diff := cmp.Diff(wantViolations, gotViolations, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.PreconditionFailure_Violation{}, "description")); diff != "" {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
+				}
+				wantMeta := map[string]string{"shop": "s", "orderId": created.GetOrderId(), "state": stateName(tt.from)}
+				if diff := cmp.Diff(wantMeta, apierr.Metadata(err)); diff != "" {
+					t.Errorf("ErrorInfo metadata mismatch (-want +got):\n%s", diff)
 				}
 			}
 			stored, err := s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
@@ -75,17 +81,18 @@ func TestCancelOrderInvalid(t *testing.T) {
 		name       string
 		req        *ordersv1.CancelOrderRequest
 		wantCode   codes.Code
+		wantReason string
 		wantFields []string
 	}{
-		{name: "empty request", req: &ordersv1.CancelOrderRequest{}, wantCode: codes.InvalidArgument, wantFields: []string{"shop", "order_id"}},
-		{name: "malformed shop", req: &ordersv1.CancelOrderRequest{Shop: "s_1", OrderId: "a"}, wantCode: codes.InvalidArgument, wantFields: []string{"shop"}},
-		{name: "no such order", req: &ordersv1.CancelOrderRequest{Shop: "s", OrderId: "nope"}, wantCode: codes.NotFound},
+		{name: "empty request", req: &ordersv1.CancelOrderRequest{}, wantCode: codes.InvalidArgument, wantReason: "INVALID_REQUEST", wantFields: []string{"shop", "order_id"}},
+		{name: "malformed shop", req: &ordersv1.CancelOrderRequest{Shop: "s_1", OrderId: "a"}, wantCode: codes.InvalidArgument, wantReason: "INVALID_REQUEST", wantFields: []string{"shop"}},
+		{name: "no such order", req: &ordersv1.CancelOrderRequest{Shop: "s", OrderId: "nope"}, wantCode: codes.NotFound, wantReason: "ORDER_NOT_FOUND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestService(t)
 			_, err := s.CancelOrder(t.Context(), tt.req)
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantCode != codes.InvalidArgument {
 				return
 			}

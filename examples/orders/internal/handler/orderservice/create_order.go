@@ -5,10 +5,9 @@ import (
 	"crypto/sha256"
 	"maps"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -31,7 +30,21 @@ import (
 // retry fixes, and ALREADY_EXISTS already means that order_id is taken, to
 // which a caller may reasonably react by reading that order: here, the
 // wrong one.
+//
+// Once the request is valid and not a retry of a call that completed, the
+// items are reserved in InventoryService (see [Service.reserve]) under the
+// order's ID, before the order is stored, so that no order exists without
+// its stock. A retry uses the ID of its first call, so it finds that call's
+// reservation rather than reserving again. Stock that is short is
+// FAILED_PRECONDITION (INSUFFICIENT_STOCK), with the inventory's details;
+// no order is stored then, nor when the inventory cannot be reached.
+//
+// CreateOrder is a write: it counts against the caller's write rate (see
+// [writeLimiter]) before anything else is checked.
 func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequest) (*ordersv1.Order, error) {
+	if err := s.writes.allow(ctx); err != nil {
+		return nil, err
+	}
 	var v violations
 	v.checkID("shop", req.GetShop())
 	if req.GetOrderId() != "" {
@@ -67,8 +80,17 @@ func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequ
 	if err != nil {
 		return nil, err
 	}
+	c, done, err := s.store.begin(s.now(), o, s.newID, req.GetRequestId(), fp)
+	if err != nil || done != nil {
+		return done, err
+	}
+	o.OrderId = c.key.id
+	if err := s.reserve(ctx, o); err != nil {
+		s.store.abandon(c)
+		return nil, err
+	}
 	o.Total = total
-	return s.store.create(s.now(), o, s.newID, req.GetRequestId(), fp)
+	return s.store.finish(s.now(), c, o)
 }
 
 // fingerprint identifies what a CreateOrder call asks for, o being the
@@ -79,7 +101,7 @@ func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequ
 func fingerprint(o *ordersv1.Order) ([sha256.Size]byte, error) {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(o)
 	if err != nil {
-		return [sha256.Size]byte{}, status.Errorf(codes.Internal, "fingerprint the request: %v", err)
+		return [sha256.Size]byte{}, apierr.Internal("fingerprint the request: %v", err).WithReason("FINGERPRINT_FAILED")
 	}
 	return sha256.Sum256(b), nil
 }

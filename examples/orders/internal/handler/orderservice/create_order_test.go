@@ -147,6 +147,11 @@ func TestCreateOrderInvalid(t *testing.T) {
 			wantFields: []string{"request_id"},
 		},
 		{
+			name:       "malformed SKUs",
+			req:        &ordersv1.CreateOrderRequest{Shop: "s", Order: order(item("A B", 1, 1, 0), item("-A", 1, 1, 0), item("TSHIRT-M_2.0", 1, 1, 0), item(strings.Repeat("A", 65), 1, 1, 0))},
+			wantFields: []string{"order.items[0].sku", "order.items[1].sku", "order.items[3].sku"},
+		},
+		{
 			name:       "no items",
 			req:        &ordersv1.CreateOrderRequest{Shop: "s", Order: order()},
 			wantFields: []string{"order.items"},
@@ -222,18 +227,20 @@ func TestCreateOrderInvalid(t *testing.T) {
 
 func TestCreateOrderIDs(t *testing.T) {
 	tests := []struct {
-		name     string
-		taken    []string // IDs callers chose first, in shop "s"
-		req      *ordersv1.CreateOrderRequest
-		newID    []string // what the ID generator returns, in turn
-		wantID   string
-		wantCode codes.Code
+		name       string
+		taken      []string // IDs callers chose first, in shop "s"
+		req        *ordersv1.CreateOrderRequest
+		newID      []string // what the ID generator returns, in turn
+		wantID     string
+		wantCode   codes.Code
+		wantReason string
 	}{
 		{
-			name:     "a taken ID is ALREADY_EXISTS",
-			taken:    []string{"a"},
-			req:      &ordersv1.CreateOrderRequest{Shop: "s", OrderId: "a"},
-			wantCode: codes.AlreadyExists,
+			name:       "a taken ID is ALREADY_EXISTS",
+			taken:      []string{"a"},
+			req:        &ordersv1.CreateOrderRequest{Shop: "s", OrderId: "a"},
+			wantCode:   codes.AlreadyExists,
+			wantReason: "ORDER_ID_TAKEN",
 		},
 		{
 			name:   "IDs are per shop",
@@ -249,11 +256,12 @@ func TestCreateOrderIDs(t *testing.T) {
 			wantID: "gen-2",
 		},
 		{
-			name:     "a generator that finds no free ID fails",
-			taken:    []string{"gen-1"},
-			req:      &ordersv1.CreateOrderRequest{Shop: "s"},
-			newID:    []string{"gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-2"},
-			wantCode: codes.Internal,
+			name:       "a generator that finds no free ID fails",
+			taken:      []string{"gen-1"},
+			req:        &ordersv1.CreateOrderRequest{Shop: "s"},
+			newID:      []string{"gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-1", "gen-2"},
+			wantCode:   codes.Internal,
+			wantReason: "ORDER_ID_UNAVAILABLE",
 		},
 	}
 	for _, tt := range tests {
@@ -275,7 +283,7 @@ func TestCreateOrderIDs(t *testing.T) {
 			}
 			tt.req.Order = &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}}
 			got, err := s.CreateOrder(t.Context(), tt.req)
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			if got.GetOrderId() != tt.wantID {
 				t.Errorf("order_id = %q, want %q", got.GetOrderId(), tt.wantID)
 			}
@@ -296,8 +304,10 @@ func TestCreateOrderIdempotency(t *testing.T) {
 		// meanwhile runs between the two calls.
 		meanwhile func(t *testing.T, s *Service, clock *fakeClock, created *ordersv1.Order)
 		// retry changes the second request.
-		retry      func(req *ordersv1.CreateOrderRequest)
-		wantSame   bool // the retry returns the first response
+		retry    func(req *ordersv1.CreateOrderRequest)
+		wantSame bool // the retry returns the first response
+		// wantFields, when set, are the fields of the retry's
+		// REQUEST_ID_REUSED error.
 		wantFields []string
 		wantOrders int // in the shop the first call used
 	}{
@@ -370,7 +380,8 @@ func TestCreateOrderIdempotency(t *testing.T) {
 			got, err := s.CreateOrder(t.Context(), req)
 			switch {
 			case tt.wantFields != nil:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				checkErr(t, err, codes.InvalidArgument, "REQUEST_ID_REUSED")
+				if diff := cmp.Diff(tt.wantFields, fieldsOf(err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 			case err != nil:

@@ -15,6 +15,9 @@ import (
 // Orders in any state can be deleted. A non-empty etag that is not the
 // order's current one is ABORTED, and the order stays.
 func (s *Service) DeleteOrder(ctx context.Context, req *ordersv1.DeleteOrderRequest) (*emptypb.Empty, error) {
+	if err := s.writes.allow(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkOrderName(req.GetShop(), req.GetOrderId()); err != nil {
 		return nil, err
 	}

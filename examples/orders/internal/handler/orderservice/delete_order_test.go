@@ -17,6 +17,7 @@ func TestDeleteOrder(t *testing.T) {
 		req        func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest
 		state      ordersv1.Order_State // the order's state; PENDING if unset
 		wantCode   codes.Code
+		wantReason string
 		wantFields []string // for INVALID_ARGUMENT
 	}{
 		{
@@ -43,14 +44,16 @@ func TestDeleteOrder(t *testing.T) {
 			req: func(created *ordersv1.Order) *ordersv1.DeleteOrderRequest {
 				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Etag: "stale"}
 			},
-			wantCode: codes.Aborted,
+			wantCode:   codes.Aborted,
+			wantReason: "ETAG_MISMATCH",
 		},
 		{
 			name: "no such order",
 			req: func(*ordersv1.Order) *ordersv1.DeleteOrderRequest {
 				return &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "nope"}
 			},
-			wantCode: codes.NotFound,
+			wantCode:   codes.NotFound,
+			wantReason: "ORDER_NOT_FOUND",
 		},
 		{
 			name: "empty request",
@@ -58,6 +61,7 @@ func TestDeleteOrder(t *testing.T) {
 				return &ordersv1.DeleteOrderRequest{}
 			},
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"shop", "order_id"},
 		},
 	}
@@ -70,7 +74,7 @@ func TestDeleteOrder(t *testing.T) {
 			}
 			req := tt.req(created)
 			_, err := s.DeleteOrder(t.Context(), req)
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.InvalidArgument:
 				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
@@ -84,11 +88,11 @@ func TestDeleteOrder(t *testing.T) {
 			}
 			// The order is gone exactly when the delete succeeded.
 			_, err = s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
-			wantGet := codes.OK
+			wantGet, wantGetReason := codes.OK, ""
 			if tt.wantCode == codes.OK {
-				wantGet = codes.NotFound
+				wantGet, wantGetReason = codes.NotFound, "ORDER_NOT_FOUND"
 			}
-			checkCode(t, err, wantGet)
+			checkErr(t, err, wantGet, wantGetReason)
 		})
 	}
 }
@@ -103,5 +107,5 @@ func TestDeleteOrderRetried(t *testing.T) {
 		t.Fatalf("first delete: %v", err)
 	}
 	_, err := s.DeleteOrder(t.Context(), req)
-	checkCode(t, err, codes.NotFound)
+	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 }

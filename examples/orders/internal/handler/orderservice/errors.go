@@ -1,14 +1,12 @@
 package orderservice
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -20,44 +18,63 @@ func resourceName(shop, id string) string {
 	return fmt.Sprintf("shops/%s/orders/%s", shop, id)
 }
 
-// withDetail returns a status error carrying detail. Attaching fails only if
-// detail cannot be marshalled; the caller still deserves the code and the
-// message then, so the detail is dropped rather than the error replaced.
-func withDetail(code codes.Code, msg string, detail protoadapt.MessageV1) error {
-	st := status.New(code, msg)
-	if detailed, err := st.WithDetails(detail); err == nil {
-		st = detailed
-	}
-	return st.Err()
-}
-
-// notFound reports that the order does not exist.
+// notFound reports that the order does not exist (ORDER_NOT_FOUND).
 func notFound(shop, id string) error {
 	name := resourceName(shop, id)
-	return withDetail(codes.NotFound, fmt.Sprintf("order %s does not exist", name), &errdetails.ResourceInfo{
-		ResourceType: orderType,
-		ResourceName: name,
-		Description:  "no order with this ID in this shop; list the shop's orders to find it",
-	})
+	return apierr.NotFound("order %s does not exist", name).
+		WithReason("ORDER_NOT_FOUND").
+		WithMetadata("shop", shop, "orderId", id).
+		WithResource(orderType, name, "", "no order with this ID in this shop; list the shop's orders to find it")
 }
 
-// wrongState reports that the order's state forbids the change; desc says
-// which states allow it.
-func wrongState(shop, id, desc string) error {
+// idTaken reports that an order ID cannot be used for a new order
+// (ORDER_ID_TAKEN); why says what holds it.
+func idTaken(shop, id, why string) error {
 	name := resourceName(shop, id)
-	return withDetail(codes.FailedPrecondition, fmt.Sprintf("order %s: %s", name, desc), &errdetails.PreconditionFailure{
-		Violations: []*errdetails.PreconditionFailure_Violation{{
-			Type:        "STATE",
-			Subject:     name,
-			Description: desc,
-		}},
-	})
+	return apierr.AlreadyExists("order %s %s; choose another order_id, or leave it empty for the server to choose", name, why).
+		WithReason("ORDER_ID_TAKEN").
+		WithMetadata("shop", shop, "orderId", id).
+		WithResource(orderType, name, "", why)
 }
 
-// staleEtag reports an etag that no longer matches the order. It carries no
-// detail: the remedy (read again, retry) is the same whatever changed.
+// wrongState reports that the order's state forbids the change, with
+// reason ORDER_NOT_PENDING or ORDER_NOT_CANCELLABLE; desc says which
+// states allow it.
+func wrongState(reason, shop, id string, state ordersv1.Order_State, desc string) error {
+	name := resourceName(shop, id)
+	return apierr.FailedPrecondition("order %s: %s", name, desc).
+		WithReason(reason).
+		WithMetadata("shop", shop, "orderId", id, "state", stateName(state)).
+		WithPreconditionViolation("STATE", name, desc)
+}
+
+// staleEtag reports an etag that no longer matches the order
+// (ETAG_MISMATCH). It carries no more detail: the remedy (read again,
+// retry) is the same whatever changed.
 func staleEtag(shop, id, etag string) error {
-	return status.Errorf(codes.Aborted, "order %s changed since etag %q was read; get it again and retry with its new etag", resourceName(shop, id), etag)
+	return apierr.Aborted("order %s changed since etag %q was read; get it again and retry with its new etag", resourceName(shop, id), etag).
+		WithReason("ETAG_MISMATCH").
+		WithMetadata("shop", shop, "orderId", id, "etag", etag)
+}
+
+// requestIDReused reports a request_id sent before with another request
+// (REQUEST_ID_REUSED).
+func requestIDReused(shop, requestID string) error {
+	return apierr.InvalidArgument("request_id %s was sent within the last 24h with a different request", requestID).
+		WithReason("REQUEST_ID_REUSED").
+		WithMetadata("shop", shop, "requestId", requestID).
+		WithFieldViolation("request_id", "was sent within the last 24h with a different request; use a new request_id for a new order")
+}
+
+// contextError is the status of a call whose context ended: CANCELLED when
+// the caller gave up, DEADLINE_EXCEEDED when its deadline passed. The
+// caller sees that status whatever the handler returns; returning it too
+// keeps the server's logs and metrics in agreement.
+func contextError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apierr.DeadlineExceeded("the call's deadline passed")
+	}
+	return apierr.Cancelled("the caller cancelled the call")
 }
 
 // stateName returns the state as messages show it: "PAID", not

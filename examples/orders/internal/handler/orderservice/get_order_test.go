@@ -19,6 +19,7 @@ func TestGetOrder(t *testing.T) {
 		req        *ordersv1.GetOrderRequest
 		want       *ordersv1.Order
 		wantCode   codes.Code
+		wantReason string
 		wantFields []string
 	}{
 		{
@@ -27,32 +28,36 @@ func TestGetOrder(t *testing.T) {
 			want: created,
 		},
 		{
-			name:     "no such order",
-			req:      &ordersv1.GetOrderRequest{Shop: "s", OrderId: "nope"},
-			wantCode: codes.NotFound,
+			name:       "no such order",
+			req:        &ordersv1.GetOrderRequest{Shop: "s", OrderId: "nope"},
+			wantCode:   codes.NotFound,
+			wantReason: "ORDER_NOT_FOUND",
 		},
 		{
-			name:     "no such shop",
-			req:      &ordersv1.GetOrderRequest{Shop: "t", OrderId: created.GetOrderId()},
-			wantCode: codes.NotFound,
+			name:       "no such shop",
+			req:        &ordersv1.GetOrderRequest{Shop: "t", OrderId: created.GetOrderId()},
+			wantCode:   codes.NotFound,
+			wantReason: "ORDER_NOT_FOUND",
 		},
 		{
 			name:       "empty request",
 			req:        &ordersv1.GetOrderRequest{},
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"shop", "order_id"},
 		},
 		{
 			name:       "malformed order_id",
 			req:        &ordersv1.GetOrderRequest{Shop: "s", OrderId: "a/b"},
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"order_id"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.GetOrder(t.Context(), tt.req)
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.OK:
 				if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {

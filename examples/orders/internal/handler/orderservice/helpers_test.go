@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // t0 is when every test starts.
@@ -43,9 +44,20 @@ func (c *fakeClock) Advance(d time.Duration) {
 // created.
 func newTestService(t *testing.T) (*Service, *fakeClock) {
 	t.Helper()
-	s := New(&deps.Deps{Logger: slog.New(slog.DiscardHandler)})
+	return newTestServiceWith(t, &deps.Deps{})
+}
+
+// newTestServiceWith is newTestService with the inventory client and write
+// rate of d.
+func newTestServiceWith(t *testing.T, d *deps.Deps) (*Service, *fakeClock) {
+	t.Helper()
+	d.Runtime = platform.Runtime{Logger: slog.New(slog.DiscardHandler)}
+	s := New(d)
 	clock := &fakeClock{now: t0}
 	s.now = clock.Now
+	if s.writes != nil {
+		s.writes.now = clock.Now
+	}
 	var n atomic.Int64
 	s.newID = func() string { return fmt.Sprintf("id-%04d", n.Add(1)) }
 	return s, clock
@@ -95,16 +107,18 @@ func setState(t *testing.T, s *Service, shop, id string, st ordersv1.Order_State
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
-// checkCode fails the test unless err has the code want.
-func checkCode(t *testing.T, err error, want codes.Code) {
+// checkErr fails the test unless err has the code and, when reason is not
+// empty, the ErrorInfo reason.
+func checkErr(t *testing.T, err error, code codes.Code, reason string) {
 	t.Helper()
-	if got := status.Code(err); got != want {
-		t.Fatalf("error = %v, want code %v", err, want)
+	if !apierr.Is(err, code, reason) {
+		t.Fatalf("error = %v (reason %q), want code %v, reason %q", err, apierr.Reason(err), code, reason)
 	}
 }
 
 // detail returns the first detail of type T of err's status, failing the
-// test if there is none.
+// test if there is none. apierr reads ErrorInfo, BadRequest and RetryInfo;
+// this reads the other details.
 func detail[T any](t *testing.T, err error) T {
 	t.Helper()
 	for _, d := range status.Convert(err).Details() {
@@ -118,12 +132,18 @@ func detail[T any](t *testing.T, err error) T {
 }
 
 // badFields returns the fields of err's google.rpc.BadRequest detail,
-// failing the test unless err is INVALID_ARGUMENT with one.
+// failing the test unless err is INVALID_ARGUMENT with reason
+// INVALID_REQUEST.
 func badFields(t *testing.T, err error) []string {
 	t.Helper()
-	checkCode(t, err, codes.InvalidArgument)
+	checkErr(t, err, codes.InvalidArgument, "INVALID_REQUEST")
+	return fieldsOf(err)
+}
+
+// fieldsOf returns the fields of err's google.rpc.BadRequest detail.
+func fieldsOf(err error) []string {
 	var fields []string
-	for _, v := range detail[*errdetails.BadRequest](t, err).GetFieldViolations() {
+	for _, v := range apierr.FieldViolations(err) {
 		fields = append(fields, v.GetField())
 	}
 	return fields

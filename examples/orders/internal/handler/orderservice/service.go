@@ -20,17 +20,39 @@
 //
 // # Errors
 //
-// Every error is a gRPC status whose message says what to do next, with the
-// machine-readable detail a client branches on:
+// Every error comes from package apierr: a gRPC status whose message says
+// what to do next, with a google.rpc.ErrorInfo whose reason a client
+// switches on, and the detail it needs:
 //
-//   - INVALID_ARGUMENT carries a google.rpc.BadRequest listing every field
-//     violation at once, by path ("order.items[0].quantity"), so a form can
-//     mark all its bad fields after one round trip;
-//   - NOT_FOUND carries a google.rpc.ResourceInfo naming
-//     "shops/{shop}/orders/{order_id}";
-//   - FAILED_PRECONDITION (an order in the wrong state) carries a
-//     google.rpc.PreconditionFailure of type "STATE";
-//   - ABORTED means a stale etag: read the order again and retry.
+//   - INVALID_REQUEST (INVALID_ARGUMENT) carries a google.rpc.BadRequest
+//     listing every field violation at once, by path
+//     ("order.items[0].quantity"), so a form can mark all its bad fields
+//     after one round trip; REQUEST_ID_REUSED (INVALID_ARGUMENT) is a
+//     request_id sent before with another request;
+//   - ORDER_NOT_FOUND (NOT_FOUND) and ORDER_ID_TAKEN (ALREADY_EXISTS) carry
+//     a google.rpc.ResourceInfo naming "shops/{shop}/orders/{order_id}";
+//   - ORDER_NOT_PENDING and ORDER_NOT_CANCELLABLE (FAILED_PRECONDITION: an
+//     order in the wrong state) carry a google.rpc.PreconditionFailure of
+//     type "STATE";
+//   - ETAG_MISMATCH (ABORTED) means a stale etag: read the order again and
+//     retry;
+//   - INSUFFICIENT_STOCK (FAILED_PRECONDITION) comes from InventoryService
+//     unchanged, with a violation of type "STOCK" per short SKU;
+//   - QUOTA_EXCEEDED (RESOURCE_EXHAUSTED) means the caller wrote too fast,
+//     with a google.rpc.RetryInfo saying when to try again.
+//
+// # Inventory
+//
+// CreateOrder reserves the order's items in InventoryService through the
+// generated client (deps.Deps.Inventory), passing its own context on: the
+// caller's deadline, cancellation and trace reach the second hop without a
+// line of code for it. See [Service.reserve].
+//
+// # Write limits
+//
+// CreateOrder, UpdateOrder, CancelOrder and DeleteOrder are limited per
+// caller by a token bucket (deps.Deps.WriteRate); reads are not. See
+// [writeLimiter] for who counts as a caller.
 //
 // # IDs and idempotency
 //
@@ -57,6 +79,7 @@ import (
 	"strings"
 	"time"
 
+	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 )
@@ -74,6 +97,10 @@ type Service struct {
 
 	deps  *deps.Deps
 	store *store
+	// inventory reserves stock for new orders; nil reserves nothing.
+	inventory inventoryv1.InventoryServiceClient
+	// writes limits each caller's writes; nil means no limit.
+	writes *writeLimiter
 
 	// The fields below are what tests replace; New sets the production ones.
 
@@ -91,7 +118,7 @@ type Service struct {
 // New returns the service. internal/server calls it once at start-up with
 // the shared dependencies; keep its signature.
 func New(d *deps.Deps) *Service {
-	return &Service{
+	s := &Service{
 		deps:        d,
 		store:       newStore(),
 		now:         time.Now,
@@ -99,6 +126,11 @@ func New(d *deps.Deps) *Service {
 		newTimer:    newRealTimer,
 		watchBuffer: defaultWatchBuffer,
 	}
+	if d.Inventory != nil {
+		s.inventory = d.Inventory.InventoryService
+	}
+	s.writes = newWriteLimiter(d.WriteRate, time.Now)
+	return s
 }
 
 // randomID returns 128 random bits as 26 lower-case base32 characters,

@@ -8,11 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -42,6 +41,8 @@ type store struct {
 	// costs nothing while none is due.
 	requests   map[requestKey]*request
 	requestLog []loggedRequest
+	// claims holds the IDs of the orders being created.
+	claims map[orderKey]*claim
 
 	broker broker
 }
@@ -62,8 +63,11 @@ type requestKey struct{ shop, requestID string }
 // request is a remembered CreateOrder call.
 type request struct {
 	fingerprint [sha256.Size]byte
+	// orderID is the ID the order was, or is being, created under.
+	orderID string
 	// order is the response the first call got, returned again on a retry
-	// even if the order has changed or gone since (AIP-155).
+	// even if the order has changed or gone since (AIP-155); nil until a
+	// call created the order.
 	order   *ordersv1.Order
 	expires time.Time
 }
@@ -74,7 +78,7 @@ type loggedRequest struct {
 }
 
 func newStore() *store {
-	return &store{shops: map[string]*shopOrders{}, requests: map[requestKey]*request{}}
+	return &store{shops: map[string]*shopOrders{}, requests: map[requestKey]*request{}, claims: map[orderKey]*claim{}}
 }
 
 // get returns a copy of the order.
@@ -114,38 +118,118 @@ func (s *store) list(shop string, state ordersv1.Order_State, after uint64, limi
 	return page, 0
 }
 
-// create stores o as a new PENDING order of o.Shop, with a server-chosen ID
-// when o.OrderId is empty, and returns a copy as stored. It takes ownership
-// of o.
+// claim is an order ID held for an order being created, between
+// [store.begin] and [store.finish] or [store.abandon]: while stock is
+// reserved for it, no other create may take the ID.
+type claim struct {
+	key orderKey
+	// request is the request_id's key; empty requestID when there is none.
+	request requestKey
+	// calls counts the calls creating this order: retries of one request
+	// that race each other share its claim.
+	calls int
+}
+
+type orderKey struct{ shop, id string }
+
+// begin starts creating o, an order of o.Shop built from a request, and
+// returns either the claim of the ID to create it under (o.OrderId, or one
+// the server chooses when it is empty), or, for a request_id the store
+// remembers with the same fingerprint, the order the first call created.
+// A different request under a remembered request_id is INVALID_ARGUMENT.
 //
-// With a requestID, a call that repeats one from the last idempotencyWindow
-// returns what the first returned; fingerprint identifies the request, and
-// a different request under the same ID is INVALID_ARGUMENT.
-func (s *store) create(now time.Time, o *ordersv1.Order, newID func() string, requestID string, fingerprint [sha256.Size]byte) (*ordersv1.Order, error) {
+// The request_id is bound to the ID from here on, whether or not the
+// create completes, so that every retry uses the same ID: a retry of a call
+// that failed after reserving stock then finds that reservation instead of
+// making another.
+func (s *store) begin(now time.Time, o *ordersv1.Order, newID func() string, requestID string, fingerprint [sha256.Size]byte) (*claim, *ordersv1.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireRequestsLocked(now)
-	key := requestKey{shop: o.GetShop(), requestID: requestID}
-	// The expiry check repeats because the log is only roughly in expiry
-	// order when the wall clock steps back.
-	if req, ok := s.requests[key]; ok && now.Before(req.expires) {
-		if req.fingerprint != fingerprint {
-			return nil, invalid("request_id", "was sent within the last 24h with a different request; use a new request_id for a new order")
+	shop := o.GetShop()
+	rk := requestKey{shop: shop, requestID: requestID}
+	var req *request
+	if requestID != "" {
+		// The expiry check repeats because the log is only roughly in expiry
+		// order when the wall clock steps back.
+		if r, ok := s.requests[rk]; ok && now.Before(r.expires) {
+			if r.fingerprint != fingerprint {
+				return nil, nil, requestIDReused(shop, requestID)
+			}
+			if r.order != nil {
+				return nil, clone(r.order), nil
+			}
+			req = r
 		}
-		return clone(req.order), nil
 	}
 
-	if o.GetOrderId() == "" {
-		id, err := s.freeIDLocked(o.GetShop(), newID)
-		if err != nil {
-			return nil, err
+	id := o.GetOrderId()
+	if req != nil {
+		id = req.orderID
+	}
+	key := orderKey{shop, id}
+	if c, ok := s.claims[key]; ok {
+		if req != nil && c.request == rk {
+			c.calls++
+			return c, nil, nil
 		}
-		o.OrderId = id
-	} else if _, taken := s.findLocked(o.GetShop(), o.GetOrderId()); taken {
-		return nil, status.Errorf(codes.AlreadyExists, "order %s already exists; choose another order_id, or leave it empty for the server to choose", resourceName(o.GetShop(), o.GetOrderId()))
+		return nil, nil, idTaken(shop, id, "is being created by another call")
+	}
+	_, taken := s.findLocked(shop, id)
+	switch {
+	case id == "", taken && o.GetOrderId() == "":
+		// A server-chosen ID is free by construction, even for a retry whose
+		// first ID someone took meanwhile.
+		free, err := s.freeIDLocked(shop, newID)
+		if err != nil {
+			return nil, nil, err
+		}
+		key.id = free
+	case taken:
+		return nil, nil, idTaken(shop, id, "already exists")
+	}
+
+	c := &claim{key: key, calls: 1}
+	if requestID != "" {
+		c.request = rk
+		if req == nil {
+			req = &request{fingerprint: fingerprint, expires: now.Add(idempotencyWindow)}
+			s.requests[rk] = req
+			s.requestLog = append(s.requestLog, loggedRequest{key: rk, req: req})
+		}
+		req.orderID = key.id
+	}
+	s.claims[key] = c
+	return c, nil, nil
+}
+
+// abandon gives up a claim after the create failed.
+func (s *store) abandon(c *claim) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(c)
+}
+
+// finish stores o as a new PENDING order under c's ID and returns a copy
+// as stored; it takes ownership of o. When a racing call of the same
+// request finished first, it returns that call's order instead.
+func (s *store) finish(now time.Time, c *claim, o *ordersv1.Order) (*ordersv1.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(c)
+	req := s.requests[c.request]
+	if req != nil && req.orderID != c.key.id {
+		req = nil // the request expired and was reused meanwhile
+	}
+	if req != nil && req.order != nil {
+		return clone(req.order), nil
+	}
+	if _, taken := s.findLocked(c.key.shop, c.key.id); taken {
+		return nil, idTaken(c.key.shop, c.key.id, "already exists")
 	}
 
 	s.rev++
+	o.Shop, o.OrderId = c.key.shop, c.key.id
 	o.State = ordersv1.Order_STATE_PENDING
 	o.CreateTime = timestamppb.New(now)
 	o.UpdateTime = timestamppb.New(now)
@@ -162,16 +246,20 @@ func (s *store) create(now time.Time, o *ordersv1.Order, newID func() string, re
 	// One frozen copy serves the watchers and later retries; neither
 	// modifies it.
 	frozen := clone(o)
-	if requestID != "" {
-		req := &request{fingerprint: fingerprint, order: frozen, expires: now.Add(idempotencyWindow)}
-		s.requests[key] = req
-		s.requestLog = append(s.requestLog, loggedRequest{key: key, req: req})
+	if req != nil {
+		req.order = frozen
 	}
 	s.broker.publish(o.GetShop(), &ordersv1.OrderEvent{
 		Time:   frozen.GetUpdateTime(),
 		Change: &ordersv1.OrderEvent_Created{Created: frozen},
 	})
 	return clone(o), nil
+}
+
+func (s *store) releaseLocked(c *claim) {
+	if c.calls--; c.calls == 0 {
+		delete(s.claims, c.key)
+	}
 }
 
 // modify changes the order with change, which gets a copy to edit and may
@@ -254,15 +342,18 @@ func (s *store) expireRequestsLocked(now time.Time) {
 	s.requestLog = slices.Delete(s.requestLog, 0, n)
 }
 
-// freeIDLocked returns an ID from newID that no order of the shop has.
+// freeIDLocked returns an ID from newID that no order of the shop has or
+// is being created under.
 func (s *store) freeIDLocked(shop string, newID func() string) (string, error) {
 	for range maxIDAttempts {
 		id := newID()
-		if _, taken := s.findLocked(shop, id); !taken {
+		_, taken := s.findLocked(shop, id)
+		_, claimed := s.claims[orderKey{shop, id}]
+		if !taken && !claimed {
 			return id, nil
 		}
 	}
-	return "", status.Errorf(codes.Internal, "could not choose a free order ID in %d attempts", maxIDAttempts)
+	return "", apierr.Internal("could not choose a free order ID in %d attempts", maxIDAttempts).WithReason("ORDER_ID_UNAVAILABLE")
 }
 
 // etagOf returns the etag of an order written at revision rev.

@@ -36,8 +36,13 @@ var notUpdatable = map[string]string{
 //
 // A non-empty order.etag that is not the current one is ABORTED; it is
 // checked before the state, so a caller whose view is stale re-reads first.
-// An order that is not PENDING is FAILED_PRECONDITION.
+// An order that is not PENDING is FAILED_PRECONDITION (ORDER_NOT_PENDING).
+// Stock stays reserved as it was: new items change the order, not its
+// reservation, since the inventory API has no call to amend one yet.
 func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequest) (*ordersv1.Order, error) {
+	if err := s.writes.allow(ctx); err != nil {
+		return nil, err
+	}
 	in := req.GetOrder()
 	var v violations
 	if in == nil {
@@ -64,7 +69,7 @@ func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequ
 	shop, id := in.GetShop(), in.GetOrderId()
 	return s.store.modify(s.now(), shop, id, in.GetEtag(), func(o *ordersv1.Order) error {
 		if o.GetState() != ordersv1.Order_STATE_PENDING {
-			return wrongState(shop, id, fmt.Sprintf("it is %s; only PENDING orders can be updated", stateName(o.GetState())))
+			return wrongState("ORDER_NOT_PENDING", shop, id, o.GetState(), fmt.Sprintf("it is %s; only PENDING orders can be updated", stateName(o.GetState())))
 		}
 		if fields.note {
 			o.Note = in.GetNote()

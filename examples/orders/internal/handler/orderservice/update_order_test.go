@@ -161,6 +161,7 @@ func TestUpdateOrderErrors(t *testing.T) {
 		// req builds the request for the created order.
 		req        func(created *ordersv1.Order) *ordersv1.UpdateOrderRequest
 		wantCode   codes.Code
+		wantReason string
 		wantFields []string // for INVALID_ARGUMENT
 	}{
 		{
@@ -169,6 +170,7 @@ func TestUpdateOrderErrors(t *testing.T) {
 				return &ordersv1.UpdateOrderRequest{UpdateMask: mask("note")}
 			},
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"order"},
 		},
 		{
@@ -177,36 +179,42 @@ func TestUpdateOrderErrors(t *testing.T) {
 				return &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{OrderId: "A"}, UpdateMask: mask("note")}
 			},
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"order.shop", "order.order_id"},
 		},
 		{
 			name:       "unknown, identifying and output-only paths",
 			req:        update(&ordersv1.Order{Note: "x"}, "note", "colour", "shop", "state", "total", "update_time"),
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"update_mask.paths[1]", "update_mask.paths[2]", "update_mask.paths[3]", "update_mask.paths[4]", "update_mask.paths[5]"},
 		},
 		{
 			name:       "map keys are not paths",
 			req:        update(&ordersv1.Order{}, "labels.channel"),
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"update_mask.paths[0]"},
 		},
 		{
 			name:       "no mask and nothing populated",
 			req:        update(&ordersv1.Order{}),
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"update_mask"},
 		},
 		{
 			name:       "a mask of the etag only",
 			req:        update(&ordersv1.Order{}, "etag"),
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"update_mask"},
 		},
 		{
 			name:       "masked fields are validated",
 			req:        update(&ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 0, 1, 0)}, Note: strings.Repeat("x", maxNoteChars+1)}, "items", "note"),
 			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
 			wantFields: []string{"order.items[0].quantity", "order.note"},
 		},
 		{
@@ -219,14 +227,16 @@ func TestUpdateOrderErrors(t *testing.T) {
 			req: func(*ordersv1.Order) *ordersv1.UpdateOrderRequest {
 				return &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{Shop: "s", OrderId: "nope", Note: "x"}}
 			},
-			wantCode: codes.NotFound,
+			wantCode:   codes.NotFound,
+			wantReason: "ORDER_NOT_FOUND",
 		},
 		{
 			name: "stale etag",
 			req: func(created *ordersv1.Order) *ordersv1.UpdateOrderRequest {
 				return &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: "x", Etag: "stale"}}
 			},
-			wantCode: codes.Aborted,
+			wantCode:   codes.Aborted,
+			wantReason: "ETAG_MISMATCH",
 		},
 		{
 			name:  "a stale etag is reported before the state",
@@ -234,19 +244,22 @@ func TestUpdateOrderErrors(t *testing.T) {
 			req: func(created *ordersv1.Order) *ordersv1.UpdateOrderRequest {
 				return &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: "x", Etag: "stale"}}
 			},
-			wantCode: codes.Aborted,
+			wantCode:   codes.Aborted,
+			wantReason: "ETAG_MISMATCH",
 		},
 		{
-			name:     "paid",
-			state:    ordersv1.Order_STATE_PAID,
-			req:      update(&ordersv1.Order{Note: "x"}),
-			wantCode: codes.FailedPrecondition,
+			name:       "paid",
+			state:      ordersv1.Order_STATE_PAID,
+			req:        update(&ordersv1.Order{Note: "x"}),
+			wantCode:   codes.FailedPrecondition,
+			wantReason: "ORDER_NOT_PENDING",
 		},
 		{
-			name:     "cancelled",
-			state:    ordersv1.Order_STATE_CANCELLED,
-			req:      update(&ordersv1.Order{Note: "x"}, "note"),
-			wantCode: codes.FailedPrecondition,
+			name:       "cancelled",
+			state:      ordersv1.Order_STATE_CANCELLED,
+			req:        update(&ordersv1.Order{Note: "x"}, "note"),
+			wantCode:   codes.FailedPrecondition,
+			wantReason: "ORDER_NOT_PENDING",
 		},
 	}
 	for _, tt := range tests {
@@ -259,7 +272,7 @@ func TestUpdateOrderErrors(t *testing.T) {
 			}
 			req := tt.req(created)
 			_, err := s.UpdateOrder(t.Context(), req)
-			checkCode(t, err, tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantReason)
 			name := resourceName("s", req.GetOrder().GetOrderId())
 			switch tt.wantCode {
 			case codes.InvalidArgument:
@@ -328,5 +341,5 @@ func TestUpdateOrderEtags(t *testing.T) {
 	_, err := s.UpdateOrder(t.Context(), &ordersv1.UpdateOrderRequest{
 		Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: "d", Etag: created.GetEtag()},
 	})
-	checkCode(t, err, codes.Aborted)
+	checkErr(t, err, codes.Aborted, "ETAG_MISMATCH")
 }

@@ -6,9 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -27,33 +25,44 @@ var (
 	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 	uuidPattern     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// skuPattern is InventoryService's rule for SKUs. Checking it here keeps
+	// an order that inventory would refuse from getting that far, where the
+	// refusal would name the reservation's fields, not the order's.
+	skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 const idRule = "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"
 
+// violation is one problem with one field of a request.
+type violation struct{ field, description string }
+
 // violations collects every problem with a request, so that one
 // INVALID_ARGUMENT answer lists them all.
-type violations []*errdetails.BadRequest_FieldViolation
+type violations []violation
 
 func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+	*v = append(*v, violation{field, fmt.Sprintf(format, args...)})
 }
 
-// err returns INVALID_ARGUMENT with a google.rpc.BadRequest detail, or nil
-// when nothing was wrong.
+// err returns INVALID_ARGUMENT with reason INVALID_REQUEST and a
+// google.rpc.BadRequest detail, or nil when nothing was wrong.
 func (v violations) err() error {
 	if len(v) == 0 {
 		return nil
 	}
 	fields := make([]string, len(v))
 	for i, fv := range v {
-		fields[i] = fv.GetField()
+		fields[i] = fv.field
 	}
-	msg := fmt.Sprintf("invalid request: %s: %s", fields[0], v[0].GetDescription())
+	msg := fmt.Sprintf("invalid request: %s: %s", fields[0], v[0].description)
 	if len(v) > 1 {
 		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v), strings.Join(fields, ", "))
 	}
-	return withDetail(codes.InvalidArgument, msg, &errdetails.BadRequest{FieldViolations: v})
+	e := apierr.InvalidArgument("%s", msg).WithReason("INVALID_REQUEST")
+	for _, fv := range v {
+		e.WithFieldViolation(fv.field, fv.description)
+	}
+	return e
 }
 
 // checkID checks a required shop or order ID.
@@ -92,8 +101,11 @@ func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *order
 	currency := ""
 	for i, item := range items {
 		path := fmt.Sprintf("%s[%d]", field, i)
-		if item.GetSku() == "" {
+		switch sku := item.GetSku(); {
+		case sku == "":
 			v.add(path+".sku", "required")
+		case !skuPattern.MatchString(sku):
+			v.add(path+".sku", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
 		}
 		if q := item.GetQuantity(); q < minQuantity || q > maxQuantity {
 			v.add(path+".quantity", "must be between %d and %d, got %d", minQuantity, maxQuantity, q)
@@ -145,14 +157,6 @@ func (v *violations) checkRequestID(field, id string) {
 	if id != "" && !uuidPattern.MatchString(id) {
 		v.add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", id)
 	}
-}
-
-// invalid returns a single-violation INVALID_ARGUMENT, for checks that
-// cannot sit with the others.
-func invalid(field, format string, args ...any) error {
-	var v violations
-	v.add(field, format, args...)
-	return v.err()
 }
 
 // checkOrderName checks the shop and order_id fields that name an order in

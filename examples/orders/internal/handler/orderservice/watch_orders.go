@@ -4,11 +4,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // minHeartbeat is the shortest heartbeat interval the API allows.
@@ -32,9 +32,9 @@ const minHeartbeat = time.Second
 //     caller's context is done. The caller sees that status whatever the
 //     handler returns, and returning it too keeps the server's logs and
 //     metrics in agreement instead of counting the call as OK.
-//   - UNAVAILABLE when the server begins to stop ([deps.Deps.Stopping]), and
+//   - UNAVAILABLE (SERVER_DRAINING) when the server begins to stop ([platform.Draining]), and
 //     for a watch started after that: watch again, another replica answers.
-//   - RESOURCE_EXHAUSTED when the caller fell more than the buffer (256
+//   - RESOURCE_EXHAUSTED (WATCH_FELL_BEHIND) when the caller fell more than the buffer (256
 //     events) behind, after the events from before the gap. The caller missed
 //     changes, so it must list the orders again before it watches again; a
 //     code that retry policies leave alone makes it face the gap. A caller
@@ -48,8 +48,9 @@ func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.Serv
 	if err := v.err(); err != nil {
 		return err
 	}
+	draining := platform.Draining(stream.Context())
 	select {
-	case <-s.deps.Stopping:
+	case <-draining:
 		return errStopping
 	default:
 	}
@@ -72,12 +73,13 @@ func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.Serv
 		var ev *ordersv1.OrderEvent
 		select {
 		case <-ctx.Done():
-			return status.FromContextError(ctx.Err()).Err()
-		case <-s.deps.Stopping:
+			return contextError(ctx.Err())
+		case <-draining:
 			return errStopping
 		case e, ok := <-sub.events:
 			if !ok {
-				return status.Errorf(codes.ResourceExhausted, "this watch fell more than %d events behind and missed changes; list the orders again, then watch again", s.watchBuffer)
+				return apierr.ResourceExhausted("this watch fell more than %d events behind and missed changes; list the orders again, then watch again", s.watchBuffer).
+					WithReason("WATCH_FELL_BEHIND")
 			}
 			ev = e
 		case <-heartbeat:
@@ -96,7 +98,7 @@ func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.Serv
 }
 
 // errStopping ends watches when the server begins to stop.
-var errStopping = status.Error(codes.Unavailable, "the server is shutting down; watch again and another replica will answer")
+var errStopping error = apierr.Unavailable("the server is shutting down; watch again and another replica will answer").WithReason("SERVER_DRAINING")
 
 // checkHeartbeat returns the requested heartbeat interval, 0 for none.
 func (v *violations) checkHeartbeat(field string, req *ordersv1.WatchOrdersRequest) time.Duration {

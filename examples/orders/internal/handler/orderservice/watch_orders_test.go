@@ -12,11 +12,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // These tests watch over a real gRPC connection on loopback, as clients do.
@@ -36,13 +37,21 @@ func testCtx(t *testing.T) context.Context {
 // that receives what each WatchOrders handler returned.
 func serve(t *testing.T, s *Service, opts ...grpc.DialOption) (ordersv1.OrderServiceClient, <-chan error) {
 	t.Helper()
+	return serveDraining(t, s, nil, opts...)
+}
+
+// serveDraining is serve with a drain signal in every stream's context, as
+// the generated server provides it (platform.Draining): closing drain is
+// the server beginning its graceful stop.
+func serveDraining(t *testing.T, s *Service, drain <-chan struct{}, opts ...grpc.DialOption) (ordersv1.OrderServiceClient, <-chan error) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ended := make(chan error, 16)
 	srv := grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		err := handler(srv, ss)
+		err := handler(srv, &drainStream{ServerStream: ss, ctx: platform.WithDrain(ss.Context(), drain)})
 		ended <- err
 		return err
 	}))
@@ -62,6 +71,14 @@ func serve(t *testing.T, s *Service, opts ...grpc.DialOption) (ordersv1.OrderSer
 	t.Cleanup(func() { conn.Close() })
 	return ordersv1.NewOrderServiceClient(conn), ended
 }
+
+// drainStream is a server stream whose context carries the drain signal.
+type drainStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *drainStream) Context() context.Context { return s.ctx }
 
 // watch starts watching and returns once the watch is subscribed, which
 // the handler signals by sending the response headers.
@@ -298,7 +315,7 @@ func TestWatchOrdersHeartbeat(t *testing.T) {
 			ft.expectReset(t, ctx)
 
 			cancel()
-			checkCode(t, waitEnded(t, ctx, ended), codes.Canceled)
+			checkErr(t, waitEnded(t, ctx, ended), codes.Canceled, "CANCELLED")
 			select {
 			case <-ft.stopped:
 			default:
@@ -340,26 +357,32 @@ func TestWatchOrdersEnds(t *testing.T) {
 	tests := []struct {
 		name string
 		// end ends a running watch.
-		end      func(cancel context.CancelFunc, stop chan struct{})
-		wantCode codes.Code // what both the client and the handler see
+		end        func(cancel context.CancelFunc, stop chan struct{})
+		wantCode   codes.Code // what both the client and the handler see
+		wantReason string     // what the handler returns
+		// wantClientReason is what the client sees: a client that cancelled
+		// has its own status, without the server's details.
+		wantClientReason string
 	}{
 		{
-			name:     "the caller cancels",
-			end:      func(cancel context.CancelFunc, _ chan struct{}) { cancel() },
-			wantCode: codes.Canceled,
+			name:       "the caller cancels",
+			end:        func(cancel context.CancelFunc, _ chan struct{}) { cancel() },
+			wantCode:   codes.Canceled,
+			wantReason: "CANCELLED",
 		},
 		{
-			name:     "the server stops",
-			end:      func(_ context.CancelFunc, stop chan struct{}) { close(stop) },
-			wantCode: codes.Unavailable,
+			name:             "the server stops",
+			end:              func(_ context.CancelFunc, stop chan struct{}) { close(stop) },
+			wantCode:         codes.Unavailable,
+			wantReason:       "SERVER_DRAINING",
+			wantClientReason: "SERVER_DRAINING",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestService(t)
 			stop := make(chan struct{})
-			s.deps.Stopping = stop
-			client, ended := serve(t, s)
+			client, ended := serveDraining(t, s, stop)
 			ctx := testCtx(t)
 			watchCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -367,8 +390,8 @@ func TestWatchOrdersEnds(t *testing.T) {
 			tt.end(cancel, stop)
 
 			_, err := stream.Recv()
-			checkCode(t, err, tt.wantCode)
-			checkCode(t, waitEnded(t, ctx, ended), tt.wantCode)
+			checkErr(t, err, tt.wantCode, tt.wantClientReason)
+			checkErr(t, waitEnded(t, ctx, ended), tt.wantCode, tt.wantReason)
 			checkUnsubscribed(t, s)
 		})
 	}
@@ -380,14 +403,13 @@ func TestWatchOrdersWhileStopping(t *testing.T) {
 	s, _ := newTestService(t)
 	stop := make(chan struct{})
 	close(stop)
-	s.deps.Stopping = stop
-	client, _ := serve(t, s)
+	client, _ := serveDraining(t, s, stop)
 	stream, err := client.WatchOrders(testCtx(t), &ordersv1.WatchOrdersRequest{Shop: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = stream.Recv()
-	checkCode(t, err, codes.Unavailable)
+	checkErr(t, err, codes.Unavailable, "SERVER_DRAINING")
 	checkUnsubscribed(t, s)
 }
 
@@ -426,8 +448,8 @@ func TestWatchOrdersSlowWatcher(t *testing.T) {
 		}
 		got = append(got, ev.GetCreated().GetOrderId())
 	}
-	if status.Code(err) != codes.ResourceExhausted {
-		t.Fatalf("the stream ended with %v, want RESOURCE_EXHAUSTED", err)
+	if !apierr.Is(err, codes.ResourceExhausted, "WATCH_FELL_BEHIND") {
+		t.Fatalf("the stream ended with %v (reason %q), want RESOURCE_EXHAUSTED (WATCH_FELL_BEHIND)", err, apierr.Reason(err))
 	}
 	t.Logf("received %d of %d events before the end", len(got), writes)
 	if len(got) == 0 || len(got) >= writes {
@@ -436,6 +458,6 @@ func TestWatchOrdersSlowWatcher(t *testing.T) {
 	if diff := cmp.Diff(ids(1, len(got)), got); diff != "" {
 		t.Errorf("events before the gap mismatch (-want +got):\n%s", diff)
 	}
-	checkCode(t, waitEnded(t, ctx, ended), codes.ResourceExhausted)
+	checkErr(t, waitEnded(t, ctx, ended), codes.ResourceExhausted, "WATCH_FELL_BEHIND")
 	checkUnsubscribed(t, s)
 }
