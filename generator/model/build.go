@@ -25,6 +25,9 @@ type Options struct {
 	Name string
 	// Module is the Go module path.
 	Module string
+	// Settings are the operational choices; the zero value means
+	// DefaultSettings.
+	Settings *Settings
 }
 
 // Build turns loaded protos into the App the templates render. It checks
@@ -51,7 +54,10 @@ type builder struct {
 }
 
 func (b *builder) build() (*App, error) {
-	app := &App{Name: b.opts.Name, Module: b.opts.Module}
+	app := &App{Name: b.opts.Name, Module: b.opts.Module, Settings: DefaultSettings(b.opts.Name, b.opts.Module)}
+	if b.opts.Settings != nil {
+		app.Settings = *b.opts.Settings
+	}
 	all := closure(b.res.Files)
 
 	// Every file of the service's own gets a Go package below <module>/gen,

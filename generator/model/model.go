@@ -17,6 +17,8 @@ type App struct {
 	Name string
 	// Module is the Go module path, e.g. "example.com/orders".
 	Module string
+	// Settings are the operational choices: objectives, sizes, timings.
+	Settings Settings
 	// Protos are the service's own .proto files, copied into proto/, sorted by
 	// import path.
 	Protos []ProtoFile

@@ -7,8 +7,9 @@
 //     resolver and calls are spread with round_robin over every address, so
 //     a headless Kubernetes Service (clusterIP: None) balances per call, not
 //     per connection;
-//   - client-side health checking: a backend that reports NOT_SERVING (as a
-//     draining pod does) stops receiving calls at once;
+//   - client-side health checking: a backend whose acme.inventory.v1.InventoryService
+//     reports NOT_SERVING (a draining pod, or one whose dependencies are
+//     down) stops receiving calls at once;
 //   - a default deadline ([DefaultTimeout]) on every unary call made without
 //     one; a call made with a handler's context keeps that context's earlier
 //     deadline, so deadlines propagate down a call chain by default;
@@ -52,7 +53,7 @@ const DefaultTimeout = 10 * time.Second
 // 10 tokens is spent (each failure costs 1, each success earns 0.1).
 const ServiceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
-  "healthCheckConfig": {"serviceName": ""},
+  "healthCheckConfig": {"serviceName": "acme.inventory.v1.InventoryService"},
   "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
   "methodConfig": [
     {

@@ -16,8 +16,9 @@ import (
 //
 //	/metrics  Prometheus metrics (OpenMetrics when asked for, with exemplars)
 //	/healthz  200 while the process is up (liveness)
-//	/readyz   200 while health reports SERVING for "", else 503 with the
-//	          reason (readiness; 503 from the first moment of a drain)
+//	/readyz   200 while health reports SERVING for "" and every service,
+//	          else 503 with the reason (readiness; 503 from the first moment
+//	          of a drain)
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{
@@ -28,8 +29,12 @@ func (s *Server) adminHandler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+		ready := true
+		for _, name := range append([]string{""}, s.services...) {
+			resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{Service: name})
+			ready = ready && err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+		}
+		if ready {
 			w.Write([]byte("ready\n"))
 			return
 		}

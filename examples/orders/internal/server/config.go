@@ -18,13 +18,11 @@ import (
 // from flags; every flag can also be set by the environment variable named
 // in its comment, and a flag given on the command line wins.
 type Config struct {
-	// GRPCAddr is the gRPC listen address (GRPC_ADDR, default ":50051").
+	// GRPCAddr is the gRPC listen address (GRPC_ADDR).
 	GRPCAddr string
-	// HTTPAddr is the REST gateway's listen address (HTTP_ADDR, default
-	// ":8080").
+	// HTTPAddr is the REST gateway's listen address (HTTP_ADDR).
 	HTTPAddr string
-	// AdminAddr serves /metrics, /healthz and /readyz (ADMIN_ADDR, default
-	// ":9090"). Keep it off the public network.
+	// AdminAddr serves /metrics, /healthz and /readyz (ADMIN_ADDR). Keep it off the public network.
 	AdminAddr string
 	// Reflection turns on gRPC server reflection, which grpcurl and other
 	// tools use to discover the API (REFLECTION, default true).
@@ -41,7 +39,7 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// MaxConnectionAge closes each client connection after this long (±10%
 	// jitter) so that clients re-resolve DNS and find pods added since
-	// (MAX_CONNECTION_AGE, default 5m).
+	// (MAX_CONNECTION_AGE, default 5m0s).
 	MaxConnectionAge time.Duration
 	// DefaultDeadline is the budget of a unary call that arrives without a
 	// deadline, gRPC or REST (DEFAULT_DEADLINE, default 10s); zero leaves
@@ -65,7 +63,9 @@ type Config struct {
 	LogLevel slog.Level
 }
 
-// DefaultConfig returns the configuration used when nothing is set.
+// DefaultConfig returns the configuration used when nothing is set. The
+// defaults come from the service's settings (new-service's settings file),
+// as do the Kubernetes manifests', so the two agree.
 func DefaultConfig() Config {
 	return Config{
 		GRPCAddr:         ":50051",

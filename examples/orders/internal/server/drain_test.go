@@ -57,11 +57,11 @@ func streamEnd(stream grpc.ClientStream, m method) error {
 	}
 }
 
-// watchHealth returns the first status of a health watch, and a function
-// that returns the next.
-func watchHealth(t *testing.T, conn *grpc.ClientConn) (healthpb.HealthCheckResponse_ServingStatus, func() (healthpb.HealthCheckResponse_ServingStatus, error)) {
+// watchHealth returns the first status of a health watch on service ("" for
+// the server as a whole), and a function that returns the next.
+func watchHealth(t *testing.T, conn *grpc.ClientConn, service string) (healthpb.HealthCheckResponse_ServingStatus, func() (healthpb.HealthCheckResponse_ServingStatus, error)) {
 	t.Helper()
-	watch, err := healthpb.NewHealthClient(conn).Watch(t.Context(), &healthpb.HealthCheckRequest{})
+	watch, err := healthpb.NewHealthClient(conn).Watch(t.Context(), &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestDrainSequence(t *testing.T) {
 	conn := dial(t, srv)
 	m := firstUnary(t)
 
-	first, nextHealth := watchHealth(t, conn)
+	first, nextHealth := watchHealth(t, conn, "")
 	if first != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health before the drain = %v, want SERVING", first)
 	}
@@ -188,7 +188,7 @@ func TestStop(t *testing.T) {
 	cfg := loopbackConfig()
 	cfg.DrainDelay = time.Minute
 	srv, _, stop, done := run(t, cfg, nil)
-	_, nextHealth := watchHealth(t, dial(t, srv))
+	_, nextHealth := watchHealth(t, dial(t, srv), "")
 	stop()
 	if st, err := nextHealth(); err != nil || st != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("health after SIGTERM = %v, %v; want NOT_SERVING", st, err)
@@ -204,14 +204,20 @@ func TestStop(t *testing.T) {
 	}
 }
 
-// TestReadiness checks that a dependency reported not ready takes the
-// service out of rotation, with the reason on /readyz, and back when ready.
+// TestReadiness checks that a dependency reported not ready takes every
+// service out of rotation, with the reason on /readyz, and back when ready,
+// while "" (the liveness probe's) stays SERVING: a database outage must
+// not get the pods restarted.
 func TestReadiness(t *testing.T) {
 	srv, _ := start(t)
-	_, nextHealth := watchHealth(t, dial(t, srv))
+	conn := dial(t, srv)
+	_, nextHealth := watchHealth(t, conn, srv.Services()[0])
 	srv.Readiness().Set("database", false)
 	if st, err := nextHealth(); err != nil || st != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("health with the database down = %v, %v; want NOT_SERVING", st, err)
+	}
+	if resp, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("liveness (\"\") with the database down = %v, %v; want SERVING", resp.GetStatus(), err)
 	}
 	if code, body := readyz(t, srv.AdminAddr().String()); code != http.StatusServiceUnavailable || !strings.Contains(body, "database") {
 		t.Errorf("/readyz = %d %q, want 503 naming the database", code, body)

@@ -11,9 +11,9 @@
 //
 // Start-up: [Server.Listen] opens the three listeners; [Server.Serve] serves
 // until its context is cancelled (cmd/orders cancels it on SIGTERM or
-// SIGINT). Health reports SERVING for "" and every service once the servers
-// run and while every dependency reported through platform.Readiness is
-// ready.
+// SIGINT). Health reports SERVING for "" (liveness) once the servers run,
+// and for each service (readiness) while every dependency reported through
+// platform.Readiness is ready too.
 //
 // Shutdown, in order:
 //  1. health reports NOT_SERVING for "" and every service, and /readyz
@@ -334,17 +334,24 @@ func (s *Server) setServing(serving bool) {
 	s.updateHealth()
 }
 
-// updateHealth sets the health of "" and every service: SERVING while the
-// server serves and every dependency is ready.
+// updateHealth sets the health statuses. "" answers whether the process
+// serves at all (liveness: SERVING from start to drain); each service
+// answers whether it can serve calls now (readiness: also every dependency
+// reported through platform.Readiness is ready). A database outage thus
+// takes the pods out of rotation without the liveness probe restarting
+// them.
 func (s *Server) updateHealth() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := healthpb.HealthCheckResponse_NOT_SERVING
-	if s.serving && s.readiness.Ready() {
-		st = healthpb.HealthCheckResponse_SERVING
+	live, ready := healthpb.HealthCheckResponse_NOT_SERVING, healthpb.HealthCheckResponse_NOT_SERVING
+	if s.serving {
+		live = healthpb.HealthCheckResponse_SERVING
+		if s.readiness.Ready() {
+			ready = healthpb.HealthCheckResponse_SERVING
+		}
 	}
-	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus("", live)
 	for _, name := range s.services {
-		s.health.SetServingStatus(name, st)
+		s.health.SetServingStatus(name, ready)
 	}
 }

@@ -1,0 +1,159 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Settings are the service's operational choices that do not come from the
+// protos: objectives and thresholds for alerts, sizes and ports for the
+// manifests, timings for the runtime. One value feeds every place that needs
+// it (the runtime's defaults, the Deployment, the alert rules), so they
+// cannot drift apart.
+type Settings struct {
+	// Objective is the availability SLO in percent of calls that must not
+	// fail by the server's fault (default 99.9).
+	Objective float64 `json:"objective"`
+	// LatencyP99 is the per-method p99 latency above which the latency alert
+	// fires (default 500ms).
+	LatencyP99 Duration `json:"latency_p99"`
+	// ErrorRate is the share of a method's calls failing by the server's fault
+	// above which the method error-rate alert fires (default 0.05).
+	ErrorRate float64 `json:"error_rate"`
+	// DeadlineExceededRate is the share of a method's calls ending in
+	// DEADLINE_EXCEEDED above which the deadline alert fires (default 0.01).
+	DeadlineExceededRate float64 `json:"deadline_exceeded_rate"`
+
+	// Replicas is the minimum number of pods (default 3); MaxReplicas bounds
+	// the autoscaler (default 10).
+	Replicas    int `json:"replicas"`
+	MaxReplicas int `json:"max_replicas"`
+	// CPUTarget is the autoscaler's target CPU utilisation in percent of the
+	// request (default 70).
+	CPUTarget int `json:"cpu_target"`
+	// Requests and limits of the container, as Kubernetes quantities.
+	CPURequest       string `json:"cpu_request"`
+	CPULimit         string `json:"cpu_limit"`
+	MemoryRequest    string `json:"memory_request"`
+	MemoryLimit      string `json:"memory_limit"`
+	EphemeralRequest string `json:"ephemeral_storage_request"`
+	EphemeralLimit   string `json:"ephemeral_storage_limit"`
+
+	// Ports of the three listeners.
+	GRPCPort  int `json:"grpc_port"`
+	HTTPPort  int `json:"http_port"`
+	AdminPort int `json:"admin_port"`
+
+	// DrainDelay and ShutdownGrace are the shutdown timings (defaults 5s and
+	// 20s); the pod's terminationGracePeriodSeconds is derived from them.
+	DrainDelay    Duration `json:"drain_delay"`
+	ShutdownGrace Duration `json:"shutdown_grace"`
+	// MaxConnectionAge closes client connections so clients find new pods
+	// (default 5m).
+	MaxConnectionAge Duration `json:"max_connection_age"`
+	// DefaultDeadline is the budget of unary calls without a deadline
+	// (default 10s); MethodDeadlines overrides it per method, keyed by
+	// "pkg.Service/Method".
+	DefaultDeadline Duration            `json:"default_deadline"`
+	MethodDeadlines map[string]Duration `json:"method_deadlines,omitempty"`
+
+	// Image is the container image without a tag (default: the service's
+	// name; overlays set the registry and tag).
+	Image string `json:"image"`
+	// Owner is the team that owns the service, for the Backstage catalog and
+	// alert labels (default "team-unknown").
+	Owner string `json:"owner"`
+	// MonitoringNamespace runs Prometheus: its pods may scrape the admin port
+	// (default "monitoring").
+	MonitoringNamespace string `json:"monitoring_namespace"`
+	// OTLPEndpoint is the OpenTelemetry collector spans are sent to
+	// (default "http://otel-collector.observability.svc:4318"), and
+	// OTLPNamespace its namespace, for the NetworkPolicy.
+	OTLPEndpoint  string `json:"otlp_endpoint"`
+	OTLPNamespace string `json:"otlp_namespace"`
+	// RunbookURL is where the service's docs/runbook.md is served; each
+	// alert's runbook_url is it plus the alert's anchor (default: the
+	// module path on the web, .../blob/main/docs/runbook.md).
+	RunbookURL string `json:"runbook_url"`
+}
+
+// DefaultSettings returns the settings of a service with the given module
+// path when nothing is configured.
+func DefaultSettings(name, module string) Settings {
+	return Settings{
+		Objective:            99.9,
+		LatencyP99:           Duration(500 * time.Millisecond),
+		ErrorRate:            0.05,
+		DeadlineExceededRate: 0.01,
+		Replicas:             3,
+		MaxReplicas:          10,
+		CPUTarget:            70,
+		CPURequest:           "100m",
+		CPULimit:             "1",
+		MemoryRequest:        "128Mi",
+		MemoryLimit:          "256Mi",
+		EphemeralRequest:     "64Mi",
+		EphemeralLimit:       "128Mi",
+		GRPCPort:             50051,
+		HTTPPort:             8080,
+		AdminPort:            9090,
+		DrainDelay:           Duration(5 * time.Second),
+		ShutdownGrace:        Duration(20 * time.Second),
+		MaxConnectionAge:     Duration(5 * time.Minute),
+		DefaultDeadline:      Duration(10 * time.Second),
+		Image:                name,
+		Owner:                "team-unknown",
+		MonitoringNamespace:  "monitoring",
+		OTLPEndpoint:         "http://otel-collector.observability.svc:4318",
+		OTLPNamespace:        "observability",
+		RunbookURL:           "https://" + module + "/blob/main/docs/runbook.md",
+	}
+}
+
+// ErrorBudget is the share of calls that may fail: 1 - Objective/100.
+func (s Settings) ErrorBudget() float64 { return 1 - s.Objective/100 }
+
+// TerminationGracePeriod is the pod's terminationGracePeriodSeconds: the
+// drain delay and the shutdown grace, plus a margin of 5s for the process
+// to exit, rounded up to whole seconds.
+func (s Settings) TerminationGracePeriod() int {
+	d := time.Duration(s.DrainDelay) + time.Duration(s.ShutdownGrace) + 5*time.Second
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// Duration is a time.Duration that reads and writes as "5s" in settings
+// files.
+type Duration time.Duration
+
+// String returns the duration as Go prints it ("5s", "1m30s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Seconds returns the duration in seconds, as Prometheus thresholds take it.
+func (d Duration) Seconds() float64 { return time.Duration(d).Seconds() }
+
+// GoExpr returns the duration as a Go expression: 5 * time.Second.
+func (d Duration) GoExpr() string {
+	td := time.Duration(d)
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "time.Hour"}, {time.Minute, "time.Minute"}, {time.Second, "time.Second"}, {time.Millisecond, "time.Millisecond"}} {
+		if td != 0 && td%u.unit == 0 {
+			return fmt.Sprintf("%d * %s", td/u.unit, u.name)
+		}
+	}
+	return fmt.Sprintf("%d", int64(td))
+}
+
+// MarshalText writes the duration as "5s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a duration such as "5s" or "1m30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	td, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(td)
+	return nil
+}
