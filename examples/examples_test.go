@@ -24,7 +24,13 @@ var update = flag.Bool("update", false, "rewrite the generated files of examples
 // orders is how examples/orders was created:
 //
 //	new-service new --module github.com/new-service/new-service/examples/orders examples/orders
-var orders = model.Options{Name: "orders", Module: "github.com/new-service/new-service/examples/orders"}
+var orders = func() model.Options {
+	o := model.Options{Name: "orders", Module: "github.com/new-service/new-service/examples/orders"}
+	s := model.DefaultSettings(o.Name, o.Module)
+	s.MainService = refproto.MainService
+	o.Settings = &s
+	return o
+}()
 
 func renderOrders(t *testing.T) render.Files {
 	t.Helper()

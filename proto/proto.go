@@ -17,6 +17,10 @@ var FS embed.FS
 // Dir is how the embedded root is named in messages.
 const Dir = "(embedded reference API)"
 
+// MainService is the reference API's main service: the one whose health
+// is the pods' readiness.
+const MainService = "acme.orders.v1.OrderService"
+
 // Files returns the import paths of every .proto file in [FS], sorted: the
 // inputs of the reference API, as if its folder had been given to --proto.
 func Files() []string {

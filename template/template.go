@@ -7,9 +7,10 @@ package template
 import "embed"
 
 // FS holds the template sources below files/, at paths that mirror the
-// rendered service, each ending in .tmpl.
+// rendered service, each ending in .tmpl, and below partials/ the named
+// templates ({{define "name"}}) that any of them may include.
 //
-//go:embed all:files
+//go:embed all:files partials
 var FS embed.FS
 
 // Version identifies the template's revision. It is recorded in every

@@ -89,6 +89,10 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 		if in, err = load.Resolve(f.protos, f.includes); err != nil {
 			return err
 		}
+	} else {
+		settings := model.DefaultSettings(opts.Name, opts.Module)
+		settings.MainService = refproto.MainService
+		opts.Settings = &settings
 	}
 	files, err := generate(ctx, in, opts)
 	if err != nil {

@@ -164,6 +164,17 @@ type Binding struct {
 	BadURL string
 }
 
+// Main returns the main service: Settings.MainService if it names one,
+// else the first.
+func (a *App) Main() *Service {
+	for _, s := range a.Services {
+		if s.FullName == a.Settings.MainService {
+			return s
+		}
+	}
+	return a.Services[0]
+}
+
 // Packages returns the Go packages of the generated code for the App's
 // services, sorted by import path.
 func (a *App) Packages() []GoPackage {

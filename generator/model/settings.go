@@ -57,6 +57,13 @@ type Settings struct {
 	DefaultDeadline Duration            `json:"default_deadline"`
 	MethodDeadlines map[string]Duration `json:"method_deadlines,omitempty"`
 
+	// MainService is the full name of the proto service whose health is the
+	// pods' readiness and the clients' health check (default: the first
+	// service).
+	MainService string `json:"main_service,omitempty"`
+	// Namespace is the Kubernetes namespace the service runs in, for the
+	// addresses that need it (the Envoy cluster); default "default".
+	Namespace string `json:"namespace"`
 	// Image is the container image without a tag (default: the service's
 	// name; overlays set the registry and tag).
 	Image string `json:"image"`
@@ -101,6 +108,7 @@ func DefaultSettings(name, module string) Settings {
 		ShutdownGrace:        Duration(20 * time.Second),
 		MaxConnectionAge:     Duration(5 * time.Minute),
 		DefaultDeadline:      Duration(10 * time.Second),
+		Namespace:            "default",
 		Image:                name,
 		Owner:                "team-unknown",
 		MonitoringNamespace:  "monitoring",

@@ -64,6 +64,9 @@ type data struct {
 	Method  *model.Method
 }
 
+// ServerFaultCodes are the gRPC codes that count against availability.
+func (data) ServerFaultCodes() []string { return model.ServerFaultCodes }
+
 // Render renders every file of the service described by app.
 func Render(app *model.App) (Files, error) {
 	return defaultRenderer.render(app)
@@ -96,15 +99,30 @@ func mustParse(fsys fs.FS) *renderer {
 // template file in fsys is in the table.
 func parse(fsys fs.FS) (*renderer, error) {
 	r := &renderer{}
+	partials, err := fs.Glob(fsys, "partials/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
 	used := map[string]bool{}
 	for _, e := range table {
 		src, err := fs.ReadFile(fsys, "files/"+e.tmpl)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", e.tmpl, err)
 		}
-		body, err := template.New(e.tmpl).Option("missingkey=error").Funcs(funcs).Parse(string(src))
-		if err != nil {
+		body := template.New(e.tmpl).Option("missingkey=error")
+		body.Funcs(funcs).Funcs(template.FuncMap{"include": include(body)})
+		if _, err := body.Parse(string(src)); err != nil {
 			return nil, err
+		}
+		// Partials define named templates that any template may include.
+		for _, name := range partials {
+			src, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := body.New(name).Parse(string(src)); err != nil {
+				return nil, err
+			}
 		}
 		p, err := template.New(e.tmpl + " path").Option("missingkey=error").Funcs(funcs).Parse(e.path)
 		if err != nil {
@@ -113,7 +131,7 @@ func parse(fsys fs.FS) (*renderer, error) {
 		used[e.tmpl] = true
 		r.entries = append(r.entries, parsedEntry{entry: e, body: body, path: p})
 	}
-	err := fs.WalkDir(fsys, "files", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, "files", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -171,6 +189,17 @@ func (r *renderer) render(app *model.App) (Files, error) {
 		}
 	}
 	return out, nil
+}
+
+// include returns a function that executes a named template of t's set and
+// returns its output, so that a partial's output can be piped (through
+// indent, say): {{include "rule-groups" . | indent 4}}.
+func include(t *template.Template) func(name string, d any) (string, error) {
+	return func(name string, d any) (string, error) {
+		var buf bytes.Buffer
+		err := t.ExecuteTemplate(&buf, name, d)
+		return buf.String(), err
+	}
 }
 
 func execute(t *template.Template, d data) ([]byte, error) {

@@ -77,12 +77,38 @@ var table = []entry{
 	{"internal/server/deadline_test.go.tmpl", "internal/server/deadline_test.go", once, Generated},
 	{"internal/server/drain_test.go.tmpl", "internal/server/drain_test.go", once, Generated},
 	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
+	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},
 	{"apierr/apierr_test.go.tmpl", "apierr/apierr_test.go", once, Generated},
 	{"client/client.go.tmpl", "client/client.go", once, Generated},
 	{"client/client_test.go.tmpl", "client/client_test.go", once, Generated},
+
+	// Deployment: Kubernetes (a kustomize base), alert rules with their
+	// tests, the L7 proxy alternative, the dashboard, the runbook.
+	{"deploy/kubernetes/base/kustomization.yaml.tmpl", "deploy/kubernetes/base/kustomization.yaml", once, Generated},
+	{"deploy/kubernetes/base/deployment.yaml.tmpl", "deploy/kubernetes/base/deployment.yaml", once, Generated},
+	{"deploy/kubernetes/base/service-grpc.yaml.tmpl", "deploy/kubernetes/base/service-grpc.yaml", once, Generated},
+	{"deploy/kubernetes/base/service-http.yaml.tmpl", "deploy/kubernetes/base/service-http.yaml", once, Generated},
+	{"deploy/kubernetes/base/serviceaccount.yaml.tmpl", "deploy/kubernetes/base/serviceaccount.yaml", once, Generated},
+	{"deploy/kubernetes/base/pdb.yaml.tmpl", "deploy/kubernetes/base/pdb.yaml", once, Generated},
+	{"deploy/kubernetes/base/hpa.yaml.tmpl", "deploy/kubernetes/base/hpa.yaml", once, Generated},
+	{"deploy/kubernetes/base/networkpolicy.yaml.tmpl", "deploy/kubernetes/base/networkpolicy.yaml", once, Generated},
+	{"deploy/kubernetes/base/servicemonitor.yaml.tmpl", "deploy/kubernetes/base/servicemonitor.yaml", once, Generated},
+	{"deploy/kubernetes/base/prometheusrule.yaml.tmpl", "deploy/kubernetes/base/prometheusrule.yaml", once, Generated},
+	{"deploy/kubernetes/overlays/production/kustomization.yaml.tmpl", "deploy/kubernetes/overlays/production/kustomization.yaml", once, Scaffolded},
+	{"deploy/prometheus/rules.yaml.tmpl", "deploy/prometheus/rules.yaml", once, Generated},
+	{"deploy/prometheus/rules_test.yaml.tmpl", "deploy/prometheus/rules_test.yaml", once, Generated},
+	{"deploy/envoy/envoy.yaml.tmpl", "deploy/envoy/envoy.yaml", once, Generated},
+	{"deploy/grafana/dashboard.json.tmpl", "deploy/grafana/dashboard.json", once, Generated},
+	{"docs/runbook.md.tmpl", "docs/runbook.md", once, Generated},
+
+	// Around it: the image, the catalog entry, CI.
+	{"Dockerfile.tmpl", "Dockerfile", once, Scaffolded},
+	{"dockerignore.tmpl", ".dockerignore", once, Scaffolded},
+	{"catalog-info.yaml.tmpl", "catalog-info.yaml", once, Scaffolded},
+	{"github/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", once, Generated},
 
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded},

@@ -7,7 +7,7 @@
 //     resolver and calls are spread with round_robin over every address, so
 //     a headless Kubernetes Service (clusterIP: None) balances per call, not
 //     per connection;
-//   - client-side health checking: a backend whose acme.inventory.v1.InventoryService
+//   - client-side health checking: a backend whose acme.orders.v1.OrderService
 //     reports NOT_SERVING (a draining pod, or one whose dependencies are
 //     down) stops receiving calls at once;
 //   - a default deadline ([DefaultTimeout]) on every unary call made without
@@ -53,7 +53,7 @@ const DefaultTimeout = 10 * time.Second
 // 10 tokens is spent (each failure costs 1, each success earns 0.1).
 const ServiceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
-  "healthCheckConfig": {"serviceName": "acme.inventory.v1.InventoryService"},
+  "healthCheckConfig": {"serviceName": "acme.orders.v1.OrderService"},
   "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
   "methodConfig": [
     {

@@ -281,3 +281,21 @@ func TestRetryPushback(t *testing.T) {
 		t.Errorf("grpc-retry-pushback-ms = %q, want 1500", got)
 	}
 }
+
+// TestQuotaRejections checks that RESOURCE_EXHAUSTED for a caller's quota
+// (with a QuotaFailure) is counted apart, so the SLO does not hold it
+// against the service, and that the server's own overload is not.
+func TestQuotaRejections(t *testing.T) {
+	srv, _ := start(t)
+	conn := dial(t, srv)
+	m := firstUnary(t)
+	service, name, _ := strings.Cut(strings.TrimPrefix(m.fullName, "/"), "/")
+	_ = conn.Invoke(withID(t.Context(), "fault:quota"), m.fullName, sample(m.req()), m.resp())
+	_ = conn.Invoke(withID(t.Context(), "fault:retry=1s"), m.fullName, sample(m.req()), m.resp())
+	if got := metricValue(t, srv, "grpc_server_quota_rejected_total", "grpc_service", service, "grpc_method", name); got != 1 {
+		t.Errorf("grpc_server_quota_rejected_total = %v, want 1 (the quota rejection, not the overload)", got)
+	}
+	if got := metricValue(t, srv, "grpc_server_handled_total", "grpc_service", service, "grpc_method", name, "grpc_code", "ResourceExhausted"); got != 2 {
+		t.Errorf("grpc_server_handled_total{grpc_code=ResourceExhausted} = %v, want 2", got)
+	}
+}

@@ -37,6 +37,8 @@ import (
 //	fault:panic    panic
 //	fault:debug    return INTERNAL with a google.rpc.DebugInfo detail
 //	fault:retry=D  return RESOURCE_EXHAUSTED with a RetryInfo of D
+//	fault:quota    return RESOURCE_EXHAUSTED with a QuotaFailure (a caller's
+//	               quota, not the server's overload)
 //	fault:sleep=D  wait D, then return an empty response
 //	fault:drain    (streams) wait for platform.Draining, then UNAVAILABLE
 //	fault:hang     wait until the call's context ends
@@ -252,6 +254,9 @@ func unaryFault(ctx context.Context, fault, method string) (any, error) {
 	case strings.HasPrefix(fault, "retry="):
 		d, _ := time.ParseDuration(strings.TrimPrefix(fault, "retry="))
 		return nil, apierr.ResourceExhausted("injected quota").WithReason("QUOTA_EXCEEDED").WithRetryDelay(d)
+	case fault == "quota":
+		return nil, apierr.ResourceExhausted("injected caller quota").WithReason("QUOTA_EXCEEDED").
+			WithQuotaViolation("caller:test", "10 calls a second").WithRetryDelay(time.Second)
 	case fault == "debug":
 		return nil, apierr.Internal("injected with debug info").WithDebugInfo("secret detail", "handler.go:42")
 	case strings.HasPrefix(fault, "sleep="):

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -129,28 +130,43 @@ func stripStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, han
 	return withoutDebugInfo(handler(srv, ss))
 }
 
-// pushback tells gRPC clients how long to wait before retrying: when an
-// error carries a google.rpc.RetryInfo, its delay also goes out as the
-// grpc-retry-pushback-ms trailer, which grpc-go's retry policy obeys (it
-// ignores the RetryInfo detail itself).
-func pushback(err error, setTrailer func(metadata.MD) error) {
+// errorSignals reads what an error says beyond its code. A
+// google.rpc.RetryInfo delay also goes out as the grpc-retry-pushback-ms
+// trailer, which grpc-go's retry policy obeys (it ignores the RetryInfo
+// detail itself). A RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure is
+// counted in grpc_server_quota_rejected_total: the caller ran out of its
+// quota, which the SLO does not hold against the service.
+func (m *metrics) errorSignals(fullMethod string, err error, setTrailer func(metadata.MD) error) {
 	if err == nil {
 		return
 	}
-	if d, ok := apierr.RetryDelay(err); ok {
-		_ = setTrailer(metadata.Pairs("grpc-retry-pushback-ms", strconv.FormatInt(d.Milliseconds(), 10)))
+	st, ok := status.FromError(err)
+	if !ok || len(st.Proto().GetDetails()) == 0 {
+		return
+	}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.RetryInfo:
+			if d.GetRetryDelay() != nil {
+				_ = setTrailer(metadata.Pairs("grpc-retry-pushback-ms", strconv.FormatInt(d.GetRetryDelay().AsDuration().Milliseconds(), 10)))
+			}
+		case *errdetails.QuotaFailure:
+			if st.Code() == codes.ResourceExhausted {
+				m.quotaRejected.WithLabelValues(splitMethod(fullMethod)).Inc()
+			}
+		}
 	}
 }
 
-func pushbackUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+func (m *metrics) signalsUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	resp, err := handler(ctx, req)
-	pushback(err, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
+	m.errorSignals(info.FullMethod, err, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
 	return resp, err
 }
 
-func pushbackStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+func (m *metrics) signalsStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	err := handler(srv, ss)
-	pushback(err, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
+	m.errorSignals(info.FullMethod, err, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
 	return err
 }
 

@@ -30,7 +30,8 @@ import (
 
 // LatencyBuckets are the bounds, in seconds, of grpc_server_handling_seconds
 // and grpc_client_handling_seconds: 1ms to 10s, dense where RPC latency
-// objectives usually sit (10ms to 1s).
+// objectives usually sit (10ms to 1s). The latency alert and its tests in
+// deploy/prometheus are rendered from the same list.
 var LatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // metrics are the service's Prometheus collectors, all in one private
@@ -50,6 +51,10 @@ type metrics struct {
 	withoutDeadline *prometheus.CounterVec
 	// panics counts handler panics turned into INTERNAL.
 	panics *prometheus.CounterVec
+	// quotaRejected counts RESOURCE_EXHAUSTED errors that carry a
+	// google.rpc.QuotaFailure: a caller over its own quota, which the SLO
+	// does not count against the service, unlike the server's overload.
+	quotaRejected *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -67,13 +72,30 @@ func newMetrics() *metrics {
 			Name: "grpc_server_panics_recovered_total",
 			Help: "Panics in RPC handlers recovered into INTERNAL errors.",
 		}, []string{"grpc_service", "grpc_method"}),
+		quotaRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_quota_rejected_total",
+			Help: "RPCs that ended in RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure: a caller over its quota, not the server overloaded.",
+		}, []string{"grpc_service", "grpc_method"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.server, m.client, m.withoutDeadline, m.panics,
+		m.server, m.client, m.withoutDeadline, m.panics, m.quotaRejected,
 	)
 	return m
+}
+
+// initialize creates every method's series of the service's own counters
+// at zero, as the gRPC metrics' are, so that rates and the SLO's
+// subtraction of quota rejections work before the first such call.
+func (m *metrics) initialize(s *grpc.Server) {
+	for service, info := range s.GetServiceInfo() {
+		for _, method := range info.Methods {
+			m.withoutDeadline.WithLabelValues(service, method.Name)
+			m.panics.WithLabelValues(service, method.Name)
+			m.quotaRejected.WithLabelValues(service, method.Name)
+		}
+	}
 }
 
 // splitMethod splits "/pkg.Service/Method" into its service and method.

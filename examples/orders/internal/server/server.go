@@ -145,8 +145,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// panic included; DebugInfo is removed after the access log recorded it.
 	access := accessLog{logger: logger}
 	exemplars := grpcprom.WithExemplarFromContext(exemplar)
-	unary := []grpc.UnaryServerInterceptor{s.metrics.server.UnaryServerInterceptor(exemplars), pushbackUnary}
-	stream := []grpc.StreamServerInterceptor{s.metrics.server.StreamServerInterceptor(exemplars), pushbackStream}
+	unary := []grpc.UnaryServerInterceptor{s.metrics.server.UnaryServerInterceptor(exemplars), s.metrics.signalsUnary}
+	stream := []grpc.StreamServerInterceptor{s.metrics.server.StreamServerInterceptor(exemplars), s.metrics.signalsStream}
 	if !cfg.ExposeDebugDetails {
 		unary = append(unary, stripUnary)
 		stream = append(stream, stripStream)
@@ -186,6 +186,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// Every method's series exist from the start at zero, so rate() and
 	// absent-data alerts work before the first call.
 	s.metrics.server.InitializeMetrics(s.grpc)
+	s.metrics.initialize(s.grpc)
 	s.updateHealth()
 	return s, nil
 }
