@@ -15,8 +15,11 @@ import (
 
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/cli"
 	"github.com/new-service/new-service/generator/render"
+	"github.com/new-service/new-service/generator/write"
 	refproto "github.com/new-service/new-service/proto"
+	svctemplate "github.com/new-service/new-service/template"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated files of examples/orders with what the generator renders now")
@@ -32,6 +35,9 @@ var orders = func() model.Options {
 	return o
 }()
 
+// renderOrders renders examples/orders as new-service new writes it: the
+// template's files with the lock file and the base copies of the
+// scaffolded files.
 func renderOrders(t *testing.T) render.Files {
 	t.Helper()
 	res, err := load.Load(context.Background(), load.Input{
@@ -49,11 +55,13 @@ func renderOrders(t *testing.T) render.Files {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	lock := write.NewLock(write.Lock{Generator: cli.Version(), Template: svctemplate.Version, Name: orders.Name, Module: orders.Module}, files)
+	return write.WithLock(files, lock)
 }
 
 // TestGolden proves that every generated file of examples/orders is byte
-// for byte what the generator renders now, that no stale generated file is
+// for byte what the generator renders now (the lock file and the base
+// copies of scaffolded files included), that no stale generated file is
 // left, and that every scaffolded file exists (its content is the example's
 // own, written by hand).
 func TestGolden(t *testing.T) {

@@ -35,7 +35,7 @@ func BenchmarkSynthetic(b *testing.B) {
 func benchGenerate(b *testing.B, in load.Input) {
 	b.ReportAllocs()
 	for b.Loop() {
-		files, err := generate(context.Background(), in, benchOpts)
+		_, files, err := generate(context.Background(), in, benchOpts)
 		if err != nil {
 			b.Fatal(err)
 		}

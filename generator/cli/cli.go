@@ -27,9 +27,11 @@ const (
 
 const usage = `usage:
   new-service new [flags] DIR    create a service in DIR (absent or empty)
+  new-service update [DIR]       re-render after the proto, the settings or the template changed
+  new-service check [DIR]        exit 1 if update would change anything
   new-service version            print the generator and template versions
 
-Run 'new-service new -h' for the flags of new.
+Run 'new-service COMMAND -h' for the flags of a command.
 `
 
 // Main runs the command with the given arguments (without the program name)
@@ -45,6 +47,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "new":
 		err = runNew(ctx, args[1:], stdout)
+	case "update":
+		err = runUpdate(ctx, args[1:], stdout)
+	case "check":
+		err = runCheck(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintf(stdout, "new-service %s (template %d)\n", Version(), svctemplate.Version)
 	case "help", "-h", "-help", "--help":

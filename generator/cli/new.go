@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -16,6 +17,7 @@ import (
 	"github.com/new-service/new-service/generator/render"
 	"github.com/new-service/new-service/generator/write"
 	refproto "github.com/new-service/new-service/proto"
+	svctemplate "github.com/new-service/new-service/template"
 )
 
 // stringList is a repeatable string flag.
@@ -94,10 +96,21 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 		settings.MainService = refproto.MainService
 		opts.Settings = &settings
 	}
-	files, err := generate(ctx, in, opts)
+	app, files, err := generate(ctx, in, opts)
 	if err != nil {
 		return err
 	}
+	var importsOnly []string
+	for _, p := range app.Protos {
+		if !slices.Contains(in.Files, p.Path) {
+			importsOnly = append(importsOnly, p.Path)
+		}
+	}
+	lock := write.NewLock(write.Lock{
+		Generator: Version(), Template: svctemplate.Version,
+		Name: opts.Name, Module: opts.Module, ImportsOnly: importsOnly,
+	}, files)
+	files = write.WithLock(files, lock)
 	wopts := write.Options{Progress: stdout}
 	if !f.noBuild {
 		wopts.Steps = write.PostSteps
@@ -115,16 +128,17 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // generate runs the pure stages: load, model, render.
-func generate(ctx context.Context, in load.Input, opts model.Options) (render.Files, error) {
+func generate(ctx context.Context, in load.Input, opts model.Options) (*model.App, render.Files, error) {
 	res, err := load.Load(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	app, err := model.Build(res, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return render.Render(app)
+	files, err := render.Render(app)
+	return app, files, err
 }
 
 // dnsLabel is a Kubernetes DNS-1035 label: what a Service name must be.
@@ -149,5 +163,5 @@ func settings(f newFlags, dir string) (model.Options, error) {
 	if err := module.CheckImportPath(mod); err != nil {
 		return model.Options{}, fmt.Errorf("--module %q: invalid Go module path: %v; pass a path like github.com/acme/%s", mod, err, name)
 	}
-	return model.Options{Name: name, Module: mod}, nil
+	return model.Options{Name: name, Module: mod, Generator: Version()}, nil
 }

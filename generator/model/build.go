@@ -28,6 +28,9 @@ type Options struct {
 	// Settings are the operational choices; the zero value means
 	// DefaultSettings.
 	Settings *Settings
+	// Generator is new-service's version ("devel" when built from a
+	// checkout), which the service's CI runs to check for drift.
+	Generator string
 }
 
 // Build turns loaded protos into the App the templates render. It checks
@@ -54,7 +57,7 @@ type builder struct {
 }
 
 func (b *builder) build() (*App, error) {
-	app := &App{Name: b.opts.Name, Module: b.opts.Module, Settings: DefaultSettings(b.opts.Name, b.opts.Module)}
+	app := &App{Name: b.opts.Name, Module: b.opts.Module, Settings: DefaultSettings(b.opts.Name, b.opts.Module), Generator: cmp.Or(b.opts.Generator, "devel")}
 	if b.opts.Settings != nil {
 		app.Settings = *b.opts.Settings
 	}

@@ -19,6 +19,8 @@ type App struct {
 	Module string
 	// Settings are the operational choices: objectives, sizes, timings.
 	Settings Settings
+	// Generator is the version of new-service that renders the App.
+	Generator string
 	// Protos are the service's own .proto files, copied into proto/, sorted by
 	// import path.
 	Protos []ProtoFile

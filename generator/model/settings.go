@@ -13,75 +13,75 @@ import (
 type Settings struct {
 	// Objective is the availability SLO in percent of calls that must not
 	// fail by the server's fault (default 99.9).
-	Objective float64 `json:"objective"`
+	Objective float64 `json:"objective" yaml:"objective"`
 	// LatencyP99 is the per-method p99 latency above which the latency alert
 	// fires (default 500ms).
-	LatencyP99 Duration `json:"latency_p99"`
+	LatencyP99 Duration `json:"latency_p99" yaml:"latency_p99"`
 	// ErrorRate is the share of a method's calls failing by the server's fault
 	// above which the method error-rate alert fires (default 0.05).
-	ErrorRate float64 `json:"error_rate"`
+	ErrorRate float64 `json:"error_rate" yaml:"error_rate"`
 	// DeadlineExceededRate is the share of a method's calls ending in
 	// DEADLINE_EXCEEDED above which the deadline alert fires (default 0.01).
-	DeadlineExceededRate float64 `json:"deadline_exceeded_rate"`
+	DeadlineExceededRate float64 `json:"deadline_exceeded_rate" yaml:"deadline_exceeded_rate"`
 
 	// Replicas is the minimum number of pods (default 3); MaxReplicas bounds
 	// the autoscaler (default 10).
-	Replicas    int `json:"replicas"`
-	MaxReplicas int `json:"max_replicas"`
+	Replicas    int `json:"replicas" yaml:"replicas"`
+	MaxReplicas int `json:"max_replicas" yaml:"max_replicas"`
 	// CPUTarget is the autoscaler's target CPU utilisation in percent of the
 	// request (default 70).
-	CPUTarget int `json:"cpu_target"`
+	CPUTarget int `json:"cpu_target" yaml:"cpu_target"`
 	// Requests and limits of the container, as Kubernetes quantities.
-	CPURequest       string `json:"cpu_request"`
-	CPULimit         string `json:"cpu_limit"`
-	MemoryRequest    string `json:"memory_request"`
-	MemoryLimit      string `json:"memory_limit"`
-	EphemeralRequest string `json:"ephemeral_storage_request"`
-	EphemeralLimit   string `json:"ephemeral_storage_limit"`
+	CPURequest       string `json:"cpu_request" yaml:"cpu_request"`
+	CPULimit         string `json:"cpu_limit" yaml:"cpu_limit"`
+	MemoryRequest    string `json:"memory_request" yaml:"memory_request"`
+	MemoryLimit      string `json:"memory_limit" yaml:"memory_limit"`
+	EphemeralRequest string `json:"ephemeral_storage_request" yaml:"ephemeral_storage_request"`
+	EphemeralLimit   string `json:"ephemeral_storage_limit" yaml:"ephemeral_storage_limit"`
 
 	// Ports of the three listeners.
-	GRPCPort  int `json:"grpc_port"`
-	HTTPPort  int `json:"http_port"`
-	AdminPort int `json:"admin_port"`
+	GRPCPort  int `json:"grpc_port" yaml:"grpc_port"`
+	HTTPPort  int `json:"http_port" yaml:"http_port"`
+	AdminPort int `json:"admin_port" yaml:"admin_port"`
 
 	// DrainDelay and ShutdownGrace are the shutdown timings (defaults 5s and
 	// 20s); the pod's terminationGracePeriodSeconds is derived from them.
-	DrainDelay    Duration `json:"drain_delay"`
-	ShutdownGrace Duration `json:"shutdown_grace"`
+	DrainDelay    Duration `json:"drain_delay" yaml:"drain_delay"`
+	ShutdownGrace Duration `json:"shutdown_grace" yaml:"shutdown_grace"`
 	// MaxConnectionAge closes client connections so clients find new pods
 	// (default 5m).
-	MaxConnectionAge Duration `json:"max_connection_age"`
+	MaxConnectionAge Duration `json:"max_connection_age" yaml:"max_connection_age"`
 	// DefaultDeadline is the budget of unary calls without a deadline
 	// (default 10s); MethodDeadlines overrides it per method, keyed by
 	// "pkg.Service/Method".
-	DefaultDeadline Duration            `json:"default_deadline"`
-	MethodDeadlines map[string]Duration `json:"method_deadlines,omitempty"`
+	DefaultDeadline Duration            `json:"default_deadline" yaml:"default_deadline"`
+	MethodDeadlines map[string]Duration `json:"method_deadlines,omitempty" yaml:"method_deadlines,omitempty"`
 
 	// MainService is the full name of the proto service whose health is the
 	// pods' readiness and the clients' health check (default: the first
 	// service).
-	MainService string `json:"main_service,omitempty"`
+	MainService string `json:"main_service,omitempty" yaml:"main_service,omitempty"`
 	// Namespace is the Kubernetes namespace the service runs in, for the
 	// addresses that need it (the Envoy cluster); default "default".
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace" yaml:"namespace"`
 	// Image is the container image without a tag (default: the service's
 	// name; overlays set the registry and tag).
-	Image string `json:"image"`
+	Image string `json:"image" yaml:"image"`
 	// Owner is the team that owns the service, for the Backstage catalog and
 	// alert labels (default "team-unknown").
-	Owner string `json:"owner"`
+	Owner string `json:"owner" yaml:"owner"`
 	// MonitoringNamespace runs Prometheus: its pods may scrape the admin port
 	// (default "monitoring").
-	MonitoringNamespace string `json:"monitoring_namespace"`
+	MonitoringNamespace string `json:"monitoring_namespace" yaml:"monitoring_namespace"`
 	// OTLPEndpoint is the OpenTelemetry collector spans are sent to
 	// (default "http://otel-collector.observability.svc:4318"), and
 	// OTLPNamespace its namespace, for the NetworkPolicy.
-	OTLPEndpoint  string `json:"otlp_endpoint"`
-	OTLPNamespace string `json:"otlp_namespace"`
+	OTLPEndpoint  string `json:"otlp_endpoint" yaml:"otlp_endpoint"`
+	OTLPNamespace string `json:"otlp_namespace" yaml:"otlp_namespace"`
 	// RunbookURL is where the service's docs/runbook.md is served; each
 	// alert's runbook_url is it plus the alert's anchor (default: the
 	// module path on the web, .../blob/main/docs/runbook.md).
-	RunbookURL string `json:"runbook_url"`
+	RunbookURL string `json:"runbook_url" yaml:"runbook_url"`
 }
 
 // DefaultSettings returns the settings of a service with the given module

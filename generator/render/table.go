@@ -58,6 +58,7 @@ var table = []entry{
 	{"Taskfile.yml.tmpl", "Taskfile.yml", once, Generated},
 	{"gitignore.tmpl", ".gitignore", once, Scaffolded},
 	{"README.md.tmpl", "README.md", once, Scaffolded},
+	{"new-service.yaml.tmpl", "new-service.yaml", once, Scaffolded},
 
 	// The runtime: owned by new-service, upgraded with the template.
 	{"cmd/main.go.tmpl", "cmd/{{.App.Name}}/main.go", once, Generated},

@@ -1,0 +1,182 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// SettingsFile is the name of the settings file at a service's root. It is
+// the user's: new-service writes it once, with every setting and its
+// default, and reads it on every update.
+const SettingsFile = "new-service.yaml"
+
+// ParseSettings reads a settings file's content over the defaults: a
+// setting the file leaves out keeps its default. Unknown keys and values
+// out of range are errors that name the file and line.
+func ParseSettings(name string, content []byte, defaults Settings) (Settings, error) {
+	s := defaults
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			var msgs []string
+			for _, e := range te.Errors {
+				msgs = append(msgs, yamlError(name, e))
+			}
+			return Settings{}, errors.New(strings.Join(msgs, "\n"))
+		}
+		return Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := s.Validate(); err != nil {
+		var line int
+		if key := settingKey(err); key != "" {
+			line = lineOf(content, key)
+		}
+		if line > 0 {
+			return Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		return Settings{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlError rewrites a YAML decoding error as file:line: message, with the
+// fix for an unknown setting.
+func yamlError(name, e string) string {
+	if m := unknownFieldRE.FindStringSubmatch(e); m != nil {
+		return fmt.Sprintf("%s:%s: unknown setting %q; the settings are %s", name, m[1], m[2], strings.Join(settingNames(), ", "))
+	}
+	if m := lineRE.FindStringSubmatch(e); m != nil {
+		return fmt.Sprintf("%s:%s: %s", name, m[1], m[2])
+	}
+	return name + ": " + e
+}
+
+// settingNames lists the keys of a settings file.
+func settingNames() []string {
+	var names []string
+	t := reflect.TypeFor[Settings]()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" {
+			names = append(names, tag)
+		}
+	}
+	return names
+}
+
+// settingError is a setting with a bad value.
+type settingError struct {
+	key, msg string
+}
+
+func (e *settingError) Error() string { return e.key + ": " + e.msg }
+
+func settingKey(err error) string {
+	var se *settingError
+	if errors.As(err, &se) {
+		return se.key
+	}
+	return ""
+}
+
+// lineOf finds the line a top-level key is set on.
+func lineOf(content []byte, key string) int {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(key) + `\s*:`)
+	loc := re.FindIndex(content)
+	if loc == nil {
+		return 0
+	}
+	return bytes.Count(content[:loc[0]], []byte("\n")) + 1
+}
+
+var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
+
+// Validate reports the first setting whose value cannot work, and how to
+// fix it.
+func (s Settings) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &settingError{key: key, msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case s.Objective <= 0 || s.Objective >= 100:
+		return bad("objective", "%v is not a percentage between 0 and 100 (exclusive); e.g. 99.9", s.Objective)
+	case s.ErrorRate <= 0 || s.ErrorRate >= 1:
+		return bad("error_rate", "%v is not a ratio between 0 and 1; e.g. 0.05 for 5%%", s.ErrorRate)
+	case s.DeadlineExceededRate <= 0 || s.DeadlineExceededRate >= 1:
+		return bad("deadline_exceeded_rate", "%v is not a ratio between 0 and 1; e.g. 0.01", s.DeadlineExceededRate)
+	case s.LatencyP99 <= 0 || s.LatencyP99.Seconds() >= LatencyBuckets[len(LatencyBuckets)-1]:
+		return bad("latency_p99", "%v must be above 0 and below %vs, the largest latency bucket", s.LatencyP99, LatencyBuckets[len(LatencyBuckets)-1])
+	case s.Replicas < 1:
+		return bad("replicas", "%d: at least 1 (3 or more to survive a node and a rollout)", s.Replicas)
+	case s.MaxReplicas < s.Replicas:
+		return bad("max_replicas", "%d is below replicas (%d)", s.MaxReplicas, s.Replicas)
+	case s.CPUTarget < 1 || s.CPUTarget > 100:
+		return bad("cpu_target", "%d is not a percentage of the CPU request between 1 and 100", s.CPUTarget)
+	case s.DrainDelay < 0 || s.ShutdownGrace <= 0 || s.MaxConnectionAge <= 0 || s.DefaultDeadline < 0:
+		return bad("shutdown_grace", "drain_delay and default_deadline cannot be negative; shutdown_grace and max_connection_age must be positive")
+	case s.Image == "":
+		return bad("image", "empty; the container image without a tag, e.g. registry.example.com/orders")
+	case s.Namespace == "":
+		return bad("namespace", "empty; the Kubernetes namespace, e.g. default")
+	}
+	for key, q := range map[string]string{
+		"cpu_request": s.CPURequest, "cpu_limit": s.CPULimit, "memory_request": s.MemoryRequest,
+		"memory_limit": s.MemoryLimit, "ephemeral_storage_request": s.EphemeralRequest, "ephemeral_storage_limit": s.EphemeralLimit,
+	} {
+		if !quantityRE.MatchString(q) {
+			return bad(key, "%q is not a Kubernetes quantity; e.g. 100m, 1, 128Mi", q)
+		}
+	}
+	ports := map[int]string{}
+	for key, p := range map[string]int{"grpc_port": s.GRPCPort, "http_port": s.HTTPPort, "admin_port": s.AdminPort} {
+		if p < 1 || p > 65535 {
+			return bad(key, "%d is not a port", p)
+		}
+		if other, dup := ports[p]; dup {
+			return bad(key, "%d is also %s; the three listeners need three ports", p, other)
+		}
+		ports[p] = key
+	}
+	for m, d := range s.MethodDeadlines {
+		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
+			return bad("method_deadlines", "%q: key a method as pkg.Service/Method", m)
+		}
+		if d <= 0 {
+			return bad("method_deadlines", "%q: %v must be positive", m, d)
+		}
+	}
+	return nil
+}
+
+// CheckAgainst reports settings that name services or methods the protos
+// do not have.
+func (s Settings) CheckAgainst(app *App) error {
+	methods := map[string]bool{}
+	services := map[string]bool{}
+	for _, svc := range app.Services {
+		services[svc.FullName] = true
+		for _, m := range svc.Methods {
+			methods[svc.FullName+"/"+m.Name] = true
+		}
+	}
+	if s.MainService != "" && !services[s.MainService] {
+		return &settingError{key: "main_service", msg: fmt.Sprintf("%q is not a service of the protos", s.MainService)}
+	}
+	for m := range s.MethodDeadlines {
+		if !methods[m] {
+			return &settingError{key: "method_deadlines", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,469 @@
+package write
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+
+	"github.com/new-service/new-service/generator/merge"
+	"github.com/new-service/new-service/generator/render"
+)
+
+// Kind is what update does to one file.
+type Kind string
+
+// The kinds of change, in the order reports list them.
+const (
+	// Created writes a file that does not exist: a generated file, or a
+	// scaffolded one for something new in the proto (a handler for a new
+	// RPC).
+	Created Kind = "create"
+	// Updated rewrites a generated file whose rendering changed.
+	Updated Kind = "update"
+	// Removed deletes a generated file that is no longer rendered.
+	Removed Kind = "remove"
+	// Proposed writes <file>.proposed beside a user-owned file whose
+	// template rendering changed: a 3-way merge of the change into the
+	// user's version. The user's file is not touched.
+	Proposed Kind = "propose"
+	// Orphaned reports a user-owned file that is no longer rendered (its RPC
+	// or service left the proto). It is kept.
+	Orphaned Kind = "orphan"
+	// HandEdited reports a generated file edited by hand; update refuses to
+	// overwrite it without --force.
+	HandEdited Kind = "edited"
+	// Raised raises a requirement of go.mod to the template's version.
+	Raised Kind = "upgrade"
+)
+
+// Change is one thing update does or reports.
+type Change struct {
+	Kind Kind
+	Path string
+	// Note says why, or what the user should do.
+	Note string
+}
+
+// Plan is what update would do to a service: the changes, and the files'
+// new contents. It is computed without writing anything, so check is a plan
+// that must be empty.
+type Plan struct {
+	Changes []Change
+	// Writes maps a path to its new content; Removes are paths to delete.
+	Writes  map[string][]byte
+	Removes []string
+	// Requires are go.mod requirements (module@version) to raise.
+	Requires []string
+}
+
+// Edited returns the hand-edited generated files that block the update.
+func (p *Plan) Edited() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Kind == HandEdited {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Empty reports whether applying the plan would change nothing.
+func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 && len(p.Requires) == 0 }
+
+// PlanUpdate compares what the generator renders now with the service in
+// dir and its lock, and plans the update that new-service's ownership rules
+// allow: generated files are rewritten (unless edited by hand, which force
+// overrides) and removed when no longer rendered; scaffolded files are
+// created when new and never overwritten, a template change to them is
+// proposed beside them; go.mod's requirements are raised to the
+// template's, never lowered.
+func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool) (*Plan, error) {
+	p := &Plan{Writes: map[string][]byte{}}
+	read := func(rel string) ([]byte, bool, error) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		return b, err == nil, err
+	}
+	for _, rel := range files.Paths() {
+		f := files[rel]
+		disk, exists, err := read(rel)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case f.Owner == render.Generated:
+			switch {
+			case !exists:
+				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
+			case bytes.Equal(disk, f.Content):
+			case !force && Hash(disk) != old.Generated[rel]:
+				note := "edited by hand since new-service wrote it"
+				if old.Generated[rel] == "" {
+					note = "a file new-service now generates exists already, written by hand"
+				}
+				p.Changes = append(p.Changes, Change{Kind: HandEdited, Path: rel, Note: note})
+			default:
+				p.add(Change{Kind: Updated, Path: rel}, rel, f.Content)
+			}
+		case rel == "go.mod":
+			if exists {
+				reqs, err := raise(disk, f.Content)
+				if err != nil {
+					return nil, fmt.Errorf("go.mod: %w", err)
+				}
+				for _, r := range reqs {
+					p.Changes = append(p.Changes, Change{Kind: Raised, Path: "go.mod", Note: r})
+				}
+				p.Requires = reqs
+			} else {
+				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
+			}
+		case strings.HasPrefix(rel, "proto/") || rel == "go.sum":
+			// The protos are the input itself; go.sum follows go.mod.
+			if !exists {
+				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
+			}
+		default:
+			if err := p.scaffold(dir, rel, f.Content, disk, exists, old); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// What the lock has that is no longer rendered.
+	for _, rel := range sortedKeys(old.Generated) {
+		if _, ok := files[rel]; ok {
+			continue
+		}
+		disk, exists, err := read(rel)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !exists:
+		case !force && Hash(disk) != old.Generated[rel]:
+			p.Changes = append(p.Changes, Change{Kind: HandEdited, Path: rel, Note: "no longer generated, and edited by hand"})
+		default:
+			p.Changes = append(p.Changes, Change{Kind: Removed, Path: rel})
+			p.Removes = append(p.Removes, rel)
+		}
+	}
+	for _, rel := range sortedKeys(old.Scaffolded) {
+		if _, ok := files[rel]; ok {
+			continue
+		}
+		if _, exists, _ := read(rel); exists {
+			note := "yours, so it is kept; nothing renders it any more"
+			if strings.HasSuffix(rel, ".go") {
+				note = "its RPC or service is gone from the proto: delete it (move what you need elsewhere), or the build fails"
+			}
+			p.Changes = append(p.Changes, Change{Kind: Orphaned, Path: rel, Note: note})
+		}
+		if base := path.Join(BaseDir, rel); exists(dir, base) {
+			p.Removes = append(p.Removes, base)
+		}
+	}
+	// The lock itself, when anything it records changed.
+	lock := next.Marshal()
+	if disk, _, _ := read(LockFile); !bytes.Equal(disk, lock) {
+		p.Writes[LockFile] = lock
+	}
+	return p, nil
+}
+
+func (p *Plan) add(c Change, rel string, content []byte) {
+	p.Changes = append(p.Changes, c)
+	p.Writes[rel] = content
+}
+
+// scaffold plans a user-owned file: create it when new, propose a template
+// change beside it, never overwrite it.
+func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old *Lock) error {
+	base := path.Join(BaseDir, rel)
+	recorded, known := old.Scaffolded[rel]
+	switch {
+	case !exists && known:
+		// The user deleted it; that is their call. Keep the lock's record.
+		return nil
+	case !exists:
+		p.add(Change{Kind: Created, Path: rel, Note: createNote(rel)}, rel, rendered)
+		p.Writes[base] = rendered
+		return nil
+	case known && recorded == Hash(rendered):
+		return nil
+	case bytes.Equal(disk, rendered):
+		// Already what the template renders: just track it.
+		p.Writes[base] = rendered
+		return nil
+	}
+	prev, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(base)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	merged, conflict := merge.Merge(prev, disk, rendered, merge.Labels{Ours: "yours", Base: "template before", Theirs: "template now"})
+	note := "the template's change merged cleanly into your version: review it and move it over"
+	if conflict {
+		note = "the template's change conflicts with yours: resolve the <<<<<<< markers and move it over"
+	}
+	switch {
+	case prev == nil:
+		merged, note = rendered, "the template's version (no earlier rendering to merge from): compare it with yours"
+	case bytes.Equal(disk, prev):
+		note = "unchanged since new-service wrote it: this is the template's new version; move it over"
+	}
+	p.add(Change{Kind: Proposed, Path: rel + ".proposed", Note: note}, rel+".proposed", merged)
+	p.Writes[base] = rendered
+	return nil
+}
+
+func createNote(rel string) string {
+	if strings.HasPrefix(rel, "internal/handler/") && strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "/service.go") {
+		return "a new RPC: implement it here"
+	}
+	return ""
+}
+
+func exists(dir, rel string) bool {
+	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
+	return err == nil
+}
+
+// raise returns the requirements of the template's go.mod (its direct,
+// non-indirect ones) that the service's go.mod lacks or has at a lower
+// version, as module@version.
+func raise(have, want []byte) ([]string, error) {
+	hf, err := modfile.Parse("go.mod", have, nil)
+	if err != nil {
+		return nil, err
+	}
+	wf, err := modfile.Parse("template go.mod", want, nil)
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]string{}
+	for _, r := range hf.Require {
+		current[r.Mod.Path] = r.Mod.Version
+	}
+	var out []string
+	for _, r := range wf.Require {
+		if r.Indirect {
+			continue
+		}
+		if v, ok := current[r.Mod.Path]; !ok || semver.Compare(v, r.Mod.Version) < 0 {
+			out = append(out, r.Mod.Path+"@"+r.Mod.Version)
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Apply carries the plan out on the service in dir, all or nothing: the
+// service is copied beside itself (without .git and bin), the plan and the
+// post-steps run on the copy, and only when all succeeded are the changed
+// files moved back. On any failure dir is exactly as before.
+func Apply(ctx context.Context, dir string, plan *Plan, opts Options) (err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".new-service-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := copyTree(abs, tmp); err != nil {
+		return fmt.Errorf("copy the service: %w", err)
+	}
+	for rel, content := range plan.Writes {
+		full := filepath.Join(tmp, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, content, 0o644); err != nil {
+			return err
+		}
+	}
+	for _, rel := range plan.Removes {
+		if err := os.Remove(filepath.Join(tmp, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if len(plan.Requires) > 0 {
+		if err := requireAll(filepath.Join(tmp, "go.mod"), plan.Requires); err != nil {
+			return err
+		}
+	}
+	for _, step := range opts.Steps {
+		if err := run(ctx, tmp, step, opts.Progress); err != nil {
+			return err
+		}
+	}
+	return syncTree(tmp, abs)
+}
+
+// requireAll raises go.mod's requirements to the given module@versions. The
+// post-steps' go mod tidy then settles the rest of the graph and go.sum.
+func requireAll(gomod string, reqs []string) error {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return err
+	}
+	f, err := modfile.Parse(gomod, b, nil)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		mod, version, _ := strings.Cut(r, "@")
+		if err := f.AddRequire(mod, version); err != nil {
+			return err
+		}
+	}
+	f.Cleanup()
+	out, err := f.Format()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(gomod, out, 0o644)
+}
+
+// skip are the paths a service copy leaves out: version control and build
+// output, which nothing here changes.
+func skip(rel string) bool {
+	return rel == ".git" || rel == "bin" || strings.HasPrefix(rel, ".git/") || strings.HasPrefix(rel, "bin/")
+}
+
+// copyTree copies the service at src into dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if rel == "." {
+			return nil
+		}
+		if skip(filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return copyFile(p, target)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// syncTree makes dst's files (but .git and bin) those of src: changed and
+// new files are copied over, files src lacks are removed. Each file is
+// replaced by a rename, so a reader never sees half a file.
+func syncTree(src, dst string) error {
+	want := map[string]bool{}
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		want[rel] = true
+		target := filepath.Join(dst, rel)
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if b, err := os.ReadFile(target); err == nil && bytes.Equal(a, b) {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		tmp := target + ".new-service-tmp"
+		if err := copyFile(p, tmp); err != nil {
+			return err
+		}
+		return os.Rename(tmp, target)
+	})
+	if err != nil {
+		return err
+	}
+	var removed []string
+	err = filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dst, p)
+		if rel == "." {
+			return nil
+		}
+		if skip(filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && d.Type().IsRegular() && !want[rel] {
+			removed = append(removed, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range removed {
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+		// Remove folders the removal emptied (a removed service's gen/ code).
+		for d := filepath.Dir(p); d != dst; d = filepath.Dir(d) {
+			if os.Remove(d) != nil {
+				break
+			}
+		}
+	}
+	return nil
+}
