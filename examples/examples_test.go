@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/new-service/new-service/generator/cli"
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/cli"
 	"github.com/new-service/new-service/generator/render"
 	"github.com/new-service/new-service/generator/write"
 	refproto "github.com/new-service/new-service/proto"
