@@ -79,6 +79,7 @@ var table = []entry{
 	{"internal/server/drain_test.go.tmpl", "internal/server/drain_test.go", once, Generated},
 	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
+	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},

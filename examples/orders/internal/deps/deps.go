@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc"
 	"math"
 	"strconv"
 	"strings"
@@ -64,6 +65,19 @@ type Deps struct {
 	// WriteRate limits each caller's writes to OrderService. The zero
 	// value means no limit, as in a Deps built by hand.
 	WriteRate Rate
+
+	// Chaos injects faults when the environment sets CHAOS (tests and game
+	// days only); nil otherwise.
+	Chaos *Chaos
+}
+
+// UnaryInterceptors are the service's own interceptors, which the server
+// runs next to the handlers: here only the fault injection, when enabled.
+func (d *Deps) UnaryInterceptors() []grpc.UnaryServerInterceptor {
+	if d.Chaos == nil {
+		return nil
+	}
+	return []grpc.UnaryServerInterceptor{d.Chaos.Unary}
 }
 
 // New builds the dependencies. An error stops start-up before anything
@@ -77,6 +91,13 @@ func New(ctx context.Context, rt platform.Runtime) (*Deps, error) {
 		}
 		writeRate = r
 	}
+	chaos, err := ParseChaos(rt.Getenv("CHAOS"))
+	if err != nil {
+		return nil, fmt.Errorf("CHAOS: %w", err)
+	}
+	if chaos != nil {
+		rt.Logger.Warn("fault injection is on (CHAOS); never in production", "chaos", rt.Getenv("CHAOS"))
+	}
 	target := rt.Getenv("INVENTORY_TARGET")
 	if target == "" {
 		target = DefaultInventoryTarget
@@ -88,7 +109,7 @@ func New(ctx context.Context, rt platform.Runtime) (*Deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inventory client: %w", err)
 	}
-	return &Deps{Runtime: rt, Inventory: inventory, WriteRate: writeRate}, nil
+	return &Deps{Runtime: rt, Inventory: inventory, WriteRate: writeRate, Chaos: chaos}, nil
 }
 
 // Close releases what New acquired.

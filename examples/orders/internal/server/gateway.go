@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -58,7 +60,7 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		conn.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	var h http.Handler = limitBody(mux, cfg.MaxBodyBytes)
+	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes)
 	h = otelhttp.NewHandler(h, "gateway",
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(Propagator),
@@ -80,15 +82,45 @@ func budget(cfg Config) grpc.UnaryClientInterceptor {
 	}
 }
 
-// limitBody caps request bodies; a larger body fails to decode and the
-// caller gets 400 with the reason, not a process out of memory.
-func limitBody(next http.Handler, limit int64) http.Handler {
+// guard caps request bodies, so a larger body fails to decode and the
+// caller gets 400 with the reason, not a process out of memory; and it
+// rejects paths and query strings that are not UTF-8 once unescaped, which
+// protobuf strings cannot hold: the gateway would fail to marshal the
+// request and answer 500 for what is the caller's mistake.
+func guard(mux *runtime.ServeMux, next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !validUTF8(r.URL) {
+			_, m := runtime.MarshalerForRequest(mux, r)
+			runtime.HTTPError(r.Context(), mux, m, w, r, apierr.InvalidArgument("the path or query string is not valid UTF-8").WithReason("INVALID_UTF8"))
+			return
+		}
 		if limit > 0 && r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// validUTF8 reports whether u's unescaped path and query are UTF-8.
+func validUTF8(u *url.URL) bool {
+	if !utf8.ValidString(u.Path) {
+		return false
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return true // the gateway reports a malformed query itself
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // routingError answers requests that match no route (404), match a route

@@ -93,8 +93,9 @@ type options struct {
 }
 
 // WithGRPCServerOptions adds options to the gRPC server after the service's
-// own; interceptors added here run inside the built-in ones, next to the
-// handler.
+// own; interceptors added here run inside the built-in ones and the
+// service's own (deps.Deps's UnaryInterceptors and StreamInterceptors),
+// next to the handler.
 func WithGRPCServerOptions(opts ...grpc.ServerOption) Option {
 	return func(o *options) { o.grpcOptions = append(o.grpcOptions, opts...) }
 }
@@ -162,6 +163,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		draining(s.drain),
 		streamDeadlines(cfg.MethodDeadlines),
 	)
+	// The service's own interceptors, if its Deps has any, run innermost,
+	// next to the handlers, inside the deadline and the recovery.
+	if ui, ok := any(d).(interface {
+		UnaryInterceptors() []grpc.UnaryServerInterceptor
+	}); ok {
+		unary = append(unary, ui.UnaryInterceptors()...)
+	}
+	if si, ok := any(d).(interface {
+		StreamInterceptors() []grpc.StreamServerInterceptor
+	}); ok {
+		stream = append(stream, si.StreamInterceptors()...)
+	}
 	serverOpts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(Propagator))),
 		grpc.ChainUnaryInterceptor(unary...),

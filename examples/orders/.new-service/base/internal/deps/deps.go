@@ -5,6 +5,15 @@
 // overwritten. The server calls [New] once at start-up, before anything
 // listens, and [Deps.Close] after it stopped serving; every service's New
 // receives the same *Deps.
+//
+// To run interceptors of your own (authentication, per-caller limits),
+// give Deps the methods
+//
+//	UnaryInterceptors() []grpc.UnaryServerInterceptor
+//	StreamInterceptors() []grpc.StreamServerInterceptor
+//
+// and the server runs them innermost, next to the handlers, after its own
+// metrics, tracing, logging, recovery and deadlines.
 package deps
 
 import (
