@@ -166,6 +166,43 @@ type Binding struct {
 	BadURL string
 }
 
+// RetryClass is a set of methods that share a gRPC retry policy.
+type RetryClass struct {
+	// Codes are the status codes the methods are retried on.
+	Codes []string
+	// Methods are the methods, as service and method names.
+	Methods []MethodRef
+}
+
+// MethodRef names a method of a service.
+type MethodRef struct{ Service, Method string }
+
+// RetryClasses groups the App's methods by what they may be retried on:
+// UNAVAILABLE and RESOURCE_EXHAUSTED for every method (nothing was done),
+// DEADLINE_EXCEEDED too for methods the proto marks IDEMPOTENT or
+// NO_SIDE_EFFECTS (repeating them is harmless). Empty classes are left out.
+func (a *App) RetryClasses() []RetryClass {
+	safe := RetryClass{Codes: []string{"UNAVAILABLE", "RESOURCE_EXHAUSTED"}}
+	idem := RetryClass{Codes: []string{"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}}
+	for _, s := range a.Services {
+		for _, m := range s.Methods {
+			ref := MethodRef{Service: s.FullName, Method: m.Name}
+			if m.Idempotent() {
+				idem.Methods = append(idem.Methods, ref)
+			} else {
+				safe.Methods = append(safe.Methods, ref)
+			}
+		}
+	}
+	var out []RetryClass
+	for _, c := range []RetryClass{safe, idem} {
+		if len(c.Methods) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Main returns the main service: Settings.MainService if it names one,
 // else the first.
 func (a *App) Main() *Service {

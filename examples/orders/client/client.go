@@ -57,57 +57,11 @@ const ServiceConfig = `{
   "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
   "methodConfig": [
     {
-      "name": [{"service": "acme.inventory.v1.InventoryService", "method": "GetStock"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.inventory.v1.InventoryService", "method": "SetStock"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.inventory.v1.InventoryService", "method": "ReserveStock"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "GetOrder"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "ListOrders"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "CreateOrder"}],
+      "name": [
+        {"service": "acme.orders.v1.OrderService", "method": "CreateOrder"},
+        {"service": "acme.orders.v1.OrderService", "method": "UpdateOrder"},
+        {"service": "acme.orders.v1.OrderService", "method": "CancelOrder"}
+      ],
       "retryPolicy": {
         "maxAttempts": 3,
         "initialBackoff": "0.1s",
@@ -115,39 +69,17 @@ const ServiceConfig = `{
         "backoffMultiplier": 2,
         "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"]
       }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "UpdateOrder"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "DeleteOrder"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "CancelOrder"}],
-      "retryPolicy": {
-        "maxAttempts": 3,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"]
-      }
-    }
-    ,{
-      "name": [{"service": "acme.orders.v1.OrderService", "method": "WatchOrders"}],
+    },
+    {
+      "name": [
+        {"service": "acme.inventory.v1.InventoryService", "method": "GetStock"},
+        {"service": "acme.inventory.v1.InventoryService", "method": "SetStock"},
+        {"service": "acme.inventory.v1.InventoryService", "method": "ReserveStock"},
+        {"service": "acme.orders.v1.OrderService", "method": "GetOrder"},
+        {"service": "acme.orders.v1.OrderService", "method": "ListOrders"},
+        {"service": "acme.orders.v1.OrderService", "method": "DeleteOrder"},
+        {"service": "acme.orders.v1.OrderService", "method": "WatchOrders"}
+      ],
       "retryPolicy": {
         "maxAttempts": 3,
         "initialBackoff": "0.1s",
