@@ -342,6 +342,51 @@ func (e *Error) GRPCStatus() *status.Status {
 	return withDetails
 }
 
+// Violations collects what is wrong with a request, field by field, so that
+// one INVALID_ARGUMENT answer lists every problem rather than the first:
+//
+//	var v apierr.Violations
+//	if req.GetShop() == "" {
+//		v.Add("shop", "required")
+//	}
+//	if err := v.Err(); err != nil {
+//		return nil, err
+//	}
+//
+// The zero value is empty and ready to use.
+type Violations struct {
+	list []*errdetails.BadRequest_FieldViolation
+}
+
+// Add records that field (a path into the request, "order.items[0].sku")
+// is wrong, with a description that says how to fix it.
+func (v *Violations) Add(field, format string, args ...any) {
+	v.list = append(v.list, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// Len is the number of violations recorded.
+func (v *Violations) Len() int { return len(v.list) }
+
+// Err returns INVALID_ARGUMENT with reason INVALID_REQUEST and a
+// google.rpc.BadRequest listing every violation, or nil when there is
+// none. The message names the field, or how many there are.
+func (v *Violations) Err() error {
+	if len(v.list) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("invalid request: %s: %s", v.list[0].GetField(), v.list[0].GetDescription())
+	if len(v.list) > 1 {
+		fields := make([]string, len(v.list))
+		for i, fv := range v.list {
+			fields[i] = fv.GetField()
+		}
+		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v.list), strings.Join(fields, ", "))
+	}
+	e := InvalidArgument("%s", msg).WithReason("INVALID_REQUEST")
+	e.badRequest = &errdetails.BadRequest{FieldViolations: v.list}
+	return e
+}
+
 // detail returns the first detail of type T in err's status.
 func detail[T proto.Message](err error) (T, bool) {
 	var zero T

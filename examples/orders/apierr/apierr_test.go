@@ -173,3 +173,26 @@ func TestWithoutDebugInfo(t *testing.T) {
 		t.Error("a status without DebugInfo should be returned as is")
 	}
 }
+
+func TestViolations(t *testing.T) {
+	var v apierr.Violations
+	if err := v.Err(); err != nil {
+		t.Fatalf("no violations gave %v", err)
+	}
+	v.Add("shop", "required")
+	if got := status.Convert(v.Err()).Message(); got != "invalid request: shop: required" {
+		t.Errorf("one violation: message %q", got)
+	}
+	v.Add("order.items[0].quantity", "must be between %d and %d", 1, 1000)
+	err := v.Err()
+	if !apierr.Is(err, codes.InvalidArgument, "INVALID_REQUEST") {
+		t.Errorf("code and reason of %v", err)
+	}
+	if got := status.Convert(err).Message(); got != "invalid request: 2 problems, with shop, order.items[0].quantity; see the google.rpc.BadRequest detail" {
+		t.Errorf("two violations: message %q", got)
+	}
+	fv := apierr.FieldViolations(err)
+	if len(fv) != 2 || fv[1].GetDescription() != "must be between 1 and 1000" {
+		t.Errorf("field violations = %v", fv)
+	}
+}

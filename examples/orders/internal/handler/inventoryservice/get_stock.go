@@ -17,7 +17,7 @@ func (s *Service) GetStock(ctx context.Context, req *inventoryv1.GetStockRequest
 	var v violations
 	v.checkShop("shop", req.GetShop())
 	v.checkSKU("sku", req.GetSku())
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return s.store.get(s.now(), req.GetShop(), req.GetSku())

@@ -28,7 +28,7 @@ func (s *Service) ReserveStock(ctx context.Context, req *inventoryv1.ReserveStoc
 	v.checkReservationID("reservation_id", req.GetReservationId())
 	v.checkLines("lines", req.GetLines())
 	ttl := v.checkTTL("ttl", req)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return s.store.reserve(s.now(), req, ttl)

@@ -21,9 +21,9 @@ func (s *Service) SetStock(ctx context.Context, req *inventoryv1.SetStockRequest
 	v.checkShop("shop", req.GetShop())
 	v.checkSKU("sku", req.GetSku())
 	if n := req.GetOnHand(); n < 0 || n > maxUnits {
-		v.add("on_hand", "must be between 0 and %d, got %d", int64(maxUnits), n)
+		v.Add("on_hand", "must be between 0 and %d, got %d", int64(maxUnits), n)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return s.store.set(s.now(), req.GetShop(), req.GetSku(), req.GetOnHand())

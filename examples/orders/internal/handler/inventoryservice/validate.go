@@ -3,7 +3,6 @@ package inventoryservice
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -31,62 +30,35 @@ var (
 	reservationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 )
 
-// violation is one problem with one field of a request.
-type violation struct{ field, description string }
-
 // violations collects every problem with a request, so that one
-// INVALID_ARGUMENT answer lists them all.
-type violations []violation
-
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, violation{field, fmt.Sprintf(format, args...)})
-}
-
-// err returns INVALID_ARGUMENT with reason INVALID_REQUEST and a
-// google.rpc.BadRequest, or nil when nothing was wrong.
-func (v violations) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	msg := fmt.Sprintf("invalid request: %s: %s", v[0].field, v[0].description)
-	if len(v) > 1 {
-		fields := make([]string, len(v))
-		for i, fv := range v {
-			fields[i] = fv.field
-		}
-		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v), strings.Join(fields, ", "))
-	}
-	e := apierr.InvalidArgument("%s", msg).WithReason("INVALID_REQUEST")
-	for _, fv := range v {
-		e.WithFieldViolation(fv.field, fv.description)
-	}
-	return e
-}
+// INVALID_ARGUMENT answer lists them all (apierr.Violations), and knows this
+// service's field rules.
+type violations struct{ apierr.Violations }
 
 func (v *violations) checkShop(field, shop string) {
 	switch {
 	case shop == "":
-		v.add(field, "required")
+		v.Add(field, "required")
 	case !shopPattern.MatchString(shop):
-		v.add(field, "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit, got %q", shop)
+		v.Add(field, "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit, got %q", shop)
 	}
 }
 
 func (v *violations) checkSKU(field, sku string) {
 	switch {
 	case sku == "":
-		v.add(field, "required")
+		v.Add(field, "required")
 	case !skuPattern.MatchString(sku):
-		v.add(field, "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
+		v.Add(field, "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
 	}
 }
 
 func (v *violations) checkReservationID(field, id string) {
 	switch {
 	case id == "":
-		v.add(field, "required: choose one per order (the order's ID), so that retries reserve once")
+		v.Add(field, "required: choose one per order (the order's ID), so that retries reserve once")
 	case !reservationIDPattern.MatchString(id):
-		v.add(field, "must be 1 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", id)
+		v.Add(field, "must be 1 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", id)
 	}
 }
 
@@ -94,14 +66,14 @@ func (v *violations) checkReservationID(field, id string) {
 // lines; they are reserved together.
 func (v *violations) checkLines(field string, lines []*inventoryv1.ReserveStockRequest_Line) {
 	if len(lines) == 0 {
-		v.add(field, "required: reserve at least one line")
+		v.Add(field, "required: reserve at least one line")
 		return
 	}
 	for i, l := range lines {
 		path := fmt.Sprintf("%s[%d]", field, i)
 		v.checkSKU(path+".sku", l.GetSku())
 		if q := l.GetQuantity(); q < 1 || q > maxUnits {
-			v.add(path+".quantity", "must be between 1 and %d, got %d", int64(maxUnits), q)
+			v.Add(path+".quantity", "must be between 1 and %d, got %d", int64(maxUnits), q)
 		}
 	}
 }
@@ -113,12 +85,12 @@ func (v *violations) checkTTL(field string, req *inventoryv1.ReserveStockRequest
 		return 0
 	}
 	if err := ttl.CheckValid(); err != nil {
-		v.add(field, "is not a valid duration: %v", err)
+		v.Add(field, "is not a valid duration: %v", err)
 		return 0
 	}
 	d := ttl.AsDuration()
 	if d < 0 || d > maxTTL {
-		v.add(field, "must be between 0 (no expiry) and %v, got %v", maxTTL, d)
+		v.Add(field, "must be between 0 (no expiry) and %v, got %v", maxTTL, d)
 		return 0
 	}
 	return d

@@ -54,13 +54,13 @@ func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequ
 	in := req.GetOrder()
 	var total *ordersv1.Money
 	if in == nil {
-		v.add("order", "required")
+		v.Add("order", "required")
 	} else {
 		total = v.checkItems("order.items", in.GetItems())
 		v.checkNote("order.note", in.GetNote())
 		v.checkLabels("order.labels", in.GetLabels())
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 

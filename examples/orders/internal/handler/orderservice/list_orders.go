@@ -30,24 +30,24 @@ func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersReques
 	var v violations
 	v.checkID("shop", req.GetShop())
 	if req.GetPageSize() < 0 {
-		v.add("page_size", "must not be negative, got %d; 0 means %d", req.GetPageSize(), defaultPageSize)
+		v.Add("page_size", "must not be negative, got %d; 0 means %d", req.GetPageSize(), defaultPageSize)
 	}
 	if _, ok := ordersv1.Order_State_name[int32(req.GetState())]; !ok {
-		v.add("state", "unknown state %d", req.GetState())
+		v.Add("state", "unknown state %d", req.GetState())
 	}
 	var token pageToken
 	if req.GetPageToken() != "" {
 		t, err := decodePageToken(req.GetPageToken())
 		switch {
 		case err != nil:
-			v.add("page_token", "is not a token from ListOrders; pass next_page_token unchanged, or none for the first page")
+			v.Add("page_token", "is not a token from ListOrders; pass next_page_token unchanged, or none for the first page")
 		case !t.matches(req):
-			v.add("page_token", "was issued for another shop or state; keep both unchanged while paging, or start again without a token")
+			v.Add("page_token", "was issued for another shop or state; keep both unchanged while paging, or start again without a token")
 		default:
 			token = t
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 

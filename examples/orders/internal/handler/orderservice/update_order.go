@@ -46,7 +46,7 @@ func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequ
 	in := req.GetOrder()
 	var v violations
 	if in == nil {
-		v.add("order", "required")
+		v.Add("order", "required")
 	} else {
 		v.checkID("order.shop", in.GetShop())
 		v.checkID("order.order_id", in.GetOrderId())
@@ -62,7 +62,7 @@ func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequ
 	if in != nil && fields.labels {
 		v.checkLabels("order.labels", in.GetLabels())
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 
@@ -112,7 +112,7 @@ func (v *violations) updateFields(req *ordersv1.UpdateOrderRequest) updateFields
 			items:  len(in.GetItems()) > 0,
 		}
 	}
-	before := len(*v)
+	before := v.Len()
 	for i, p := range paths {
 		switch p {
 		case "*":
@@ -129,16 +129,16 @@ func (v *violations) updateFields(req *ordersv1.UpdateOrderRequest) updateFields
 		default:
 			field := fmt.Sprintf("update_mask.paths[%d]", i)
 			if why, ok := notUpdatable[p]; ok {
-				v.add(field, "%s %s", p, why)
+				v.Add(field, "%s %s", p, why)
 			} else {
-				v.add(field, "%q is not an updatable field of Order; use note, coupon_code, labels or items", p)
+				v.Add(field, "%q is not an updatable field of Order; use note, coupon_code, labels or items", p)
 			}
 		}
 	}
 	// An update that changes nothing is most likely a caller's mistake, and
 	// would still cost a write and a new etag.
-	if in != nil && len(*v) == before && f == (updateFields{}) {
-		v.add("update_mask", "names no field to change, and the order sets none; name some of note, coupon_code, labels, items")
+	if in != nil && v.Len() == before && f == (updateFields{}) {
+		v.Add("update_mask", "names no field to change, and the order sets none; name some of note, coupon_code, labels, items")
 	}
 	return f
 }

@@ -3,7 +3,6 @@ package orderservice
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -33,59 +32,32 @@ var (
 
 const idRule = "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"
 
-// violation is one problem with one field of a request.
-type violation struct{ field, description string }
-
 // violations collects every problem with a request, so that one
-// INVALID_ARGUMENT answer lists them all.
-type violations []violation
-
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, violation{field, fmt.Sprintf(format, args...)})
-}
-
-// err returns INVALID_ARGUMENT with reason INVALID_REQUEST and a
-// google.rpc.BadRequest detail, or nil when nothing was wrong.
-func (v violations) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	fields := make([]string, len(v))
-	for i, fv := range v {
-		fields[i] = fv.field
-	}
-	msg := fmt.Sprintf("invalid request: %s: %s", fields[0], v[0].description)
-	if len(v) > 1 {
-		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v), strings.Join(fields, ", "))
-	}
-	e := apierr.InvalidArgument("%s", msg).WithReason("INVALID_REQUEST")
-	for _, fv := range v {
-		e.WithFieldViolation(fv.field, fv.description)
-	}
-	return e
-}
+// INVALID_ARGUMENT answer lists them all (apierr.Violations), and knows this
+// service's field rules.
+type violations struct{ apierr.Violations }
 
 // checkID checks a required shop or order ID.
 func (v *violations) checkID(field, id string) {
 	switch {
 	case id == "":
-		v.add(field, "required")
+		v.Add(field, "required")
 	case !idPattern.MatchString(id):
-		v.add(field, "%s, got %q", idRule, id)
+		v.Add(field, "%s, got %q", idRule, id)
 	}
 }
 
 // checkNote checks an order's note; field is its path.
 func (v *violations) checkNote(field, note string) {
 	if n := utf8.RuneCountInString(note); n > maxNoteChars {
-		v.add(field, "must be at most %d characters, got %d", maxNoteChars, n)
+		v.Add(field, "must be at most %d characters, got %d", maxNoteChars, n)
 	}
 }
 
 // checkLabels checks an order's labels; field is their path.
 func (v *violations) checkLabels(field string, labels map[string]string) {
 	if len(labels) > maxLabels {
-		v.add(field, "must be at most %d labels, got %d", maxLabels, len(labels))
+		v.Add(field, "must be at most %d labels, got %d", maxLabels, len(labels))
 	}
 }
 
@@ -94,25 +66,25 @@ func (v *violations) checkLabels(field string, labels map[string]string) {
 // is the items' path, e.g. "order.items".
 func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *ordersv1.Money {
 	if len(items) == 0 {
-		v.add(field, "required: an order has at least one item")
+		v.Add(field, "required: an order has at least one item")
 		return nil
 	}
-	before := len(*v)
+	before := v.Len()
 	currency := ""
 	for i, item := range items {
 		path := fmt.Sprintf("%s[%d]", field, i)
 		switch sku := item.GetSku(); {
 		case sku == "":
-			v.add(path+".sku", "required")
+			v.Add(path+".sku", "required")
 		case !skuPattern.MatchString(sku):
-			v.add(path+".sku", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
+			v.Add(path+".sku", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
 		}
 		if q := item.GetQuantity(); q < minQuantity || q > maxQuantity {
-			v.add(path+".quantity", "must be between %d and %d, got %d", minQuantity, maxQuantity, q)
+			v.Add(path+".quantity", "must be between %d and %d, got %d", minQuantity, maxQuantity, q)
 		}
 		price := item.GetUnitPrice()
 		if price == nil {
-			v.add(path+".unit_price", "required")
+			v.Add(path+".unit_price", "required")
 			continue
 		}
 		v.checkMoney(path+".unit_price", price)
@@ -124,15 +96,15 @@ func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *order
 		case currency == "":
 			currency = code
 		case code != currency:
-			v.add(path+".unit_price.currency_code", "is %s, but earlier items are in %s; all items must share one currency", code, currency)
+			v.Add(path+".unit_price.currency_code", "is %s, but earlier items are in %s; all items must share one currency", code, currency)
 		}
 	}
-	if len(*v) > before {
+	if v.Len() > before {
 		return nil
 	}
 	total, ok := sum(items)
 	if !ok {
-		v.add(field, "the total of the items does not fit in a Money (at most %d units)", int64(maxUnits))
+		v.Add(field, "the total of the items does not fit in a Money (at most %d units)", int64(maxUnits))
 		return nil
 	}
 	return total
@@ -141,21 +113,21 @@ func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *order
 // checkMoney checks one amount; field is its path.
 func (v *violations) checkMoney(field string, m *ordersv1.Money) {
 	if code := m.GetCurrencyCode(); !currencyPattern.MatchString(code) {
-		v.add(field+".currency_code", "must be a three-letter upper-case ISO 4217 code such as EUR, got %q", code)
+		v.Add(field+".currency_code", "must be a three-letter upper-case ISO 4217 code such as EUR, got %q", code)
 	}
 	units, nanos := m.GetUnits(), m.GetNanos()
 	switch {
 	case nanos < -maxNanos || nanos > maxNanos:
-		v.add(field+".nanos", "must be between -%d and %d, got %d", maxNanos, maxNanos, nanos)
+		v.Add(field+".nanos", "must be between -%d and %d, got %d", maxNanos, maxNanos, nanos)
 	case units > 0 && nanos < 0, units < 0 && nanos > 0:
-		v.add(field+".nanos", "must have the same sign as units (%d), got %d", units, nanos)
+		v.Add(field+".nanos", "must have the same sign as units (%d), got %d", units, nanos)
 	}
 }
 
 // checkRequestID checks an optional idempotency key.
 func (v *violations) checkRequestID(field, id string) {
 	if id != "" && !uuidPattern.MatchString(id) {
-		v.add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", id)
+		v.Add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", id)
 	}
 }
 
@@ -165,5 +137,5 @@ func checkOrderName(shop, id string) error {
 	var v violations
 	v.checkID("shop", shop)
 	v.checkID("order_id", id)
-	return v.err()
+	return v.Err()
 }

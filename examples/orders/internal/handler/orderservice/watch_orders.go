@@ -45,7 +45,7 @@ func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.Serv
 	var v violations
 	v.checkID("shop", req.GetShop())
 	interval := v.checkHeartbeat("heartbeat_interval", req)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	draining := platform.Draining(stream.Context())
@@ -107,12 +107,12 @@ func (v *violations) checkHeartbeat(field string, req *ordersv1.WatchOrdersReque
 		return 0
 	}
 	if err := hb.CheckValid(); err != nil {
-		v.add(field, "is not a valid duration: %v", err)
+		v.Add(field, "is not a valid duration: %v", err)
 		return 0
 	}
 	d := hb.AsDuration()
 	if d != 0 && d < minHeartbeat {
-		v.add(field, "must be at least %v, or 0 for no heartbeats, got %v", minHeartbeat, d)
+		v.Add(field, "must be at least %v, or 0 for no heartbeats, got %v", minHeartbeat, d)
 	}
 	return d
 }
