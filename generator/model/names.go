@@ -93,7 +93,7 @@ var reserved = func() map[string]bool {
 		start status stop strconv stream streaming strings sync syscall t target
 		testing time timeout unary url verb want watch
 		budget deadlines draining exemplar responses slogger accessLog level expired
-		readyz rest slack traceparent pushback check guard`) {
+		readyz rest slack traceparent pushback check guard apierr platform`) {
 		m[name] = true
 	}
 	// Predeclared identifiers, which an import name would shadow.

@@ -66,8 +66,13 @@ func ParseChaos(s string) (*Chaos, error) {
 	return c, nil
 }
 
-// Unary is the chaos interceptor.
+// Unary is the chaos interceptor. It leaves health checks alone: a probe
+// failing at random would take pods out of rotation, which is not the fault
+// being injected.
 func (c *Chaos) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if strings.HasPrefix(info.FullMethod, "/grpc.health.v1.Health/") {
+		return handler(ctx, req)
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	if c.codes {
 		if ids := md.Get("x-request-id"); len(ids) > 0 {

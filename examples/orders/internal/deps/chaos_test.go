@@ -57,6 +57,11 @@ func TestChaosUnary(t *testing.T) {
 			t.Fatalf("a retry failed: %v", err)
 		}
 	}
+	for range 100 {
+		if err := call(context.Background(), "/grpc.health.v1.Health/Check"); err != nil {
+			t.Fatalf("a health check failed: %v", err)
+		}
+	}
 	coded := metadata.NewIncomingContext(context.Background(), metadata.Pairs("x-request-id", "chaos:code=5", "grpc-previous-rpc-attempts", "1"))
 	if got := status.Code(call(coded, "/a.B/C")); got != codes.NotFound {
 		t.Errorf("chaos:code=5 gave %v, want NotFound", got)

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -49,6 +51,7 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(headerMatcher),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithErrorHandler(errorHandler),
 		// Unknown JSON fields are an error (400), not silently dropped: a
 		// misspelt field would otherwise be a request that "worked".
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
@@ -141,6 +144,33 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	// The HTTP status stays the router's (405 is more useful than the 501
 	// that UNIMPLEMENTED maps to); the body is the usual status JSON.
 	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
+}
+
+// errorHandler writes errors as grpc-gateway does (the mapped HTTP status,
+// the status as JSON), making sure every error carries an ErrorInfo:
+// errors the gateway raises itself (a malformed body, an unknown field, a
+// bad query) and handler errors built without apierr get one whose reason
+// is the code's name, so REST callers can always switch on a reason.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	var hse *runtime.HTTPStatusError
+	if errors.As(err, &hse) {
+		hse.Err = withErrorInfo(hse.Err)
+	} else {
+		err = withErrorInfo(err)
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// withErrorInfo adds an ErrorInfo to a status that has none.
+func withErrorInfo(err error) error {
+	if _, ok := apierr.Info(err); ok {
+		return err
+	}
+	st := status.Convert(err)
+	withInfo := apierr.New(st.Code(), "", "%s", st.Message()).GRPCStatus()
+	p := withInfo.Proto()
+	p.Details = append(p.Details, st.Proto().GetDetails()...)
+	return status.FromProto(p).Err()
 }
 
 // headerMatcher decides which HTTP request headers reach the gRPC handlers

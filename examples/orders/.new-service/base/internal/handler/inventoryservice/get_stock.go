@@ -3,9 +3,7 @@ package inventoryservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -14,5 +12,5 @@ import (
 //
 //	GET /v1/shops/{shop}/skus/{sku}/stock
 func (s *Service) GetStock(ctx context.Context, req *inventoryv1.GetStockRequest) (*inventoryv1.Stock, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.inventory.v1.InventoryService/GetStock is not implemented yet: write it in internal/handler/inventoryservice/get_stock.go")
+	return nil, apierr.Unimplemented("acme.inventory.v1.InventoryService/GetStock is not implemented yet: write it in internal/handler/inventoryservice/get_stock.go")
 }

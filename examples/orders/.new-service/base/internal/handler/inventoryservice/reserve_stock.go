@@ -3,9 +3,7 @@ package inventoryservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -14,5 +12,5 @@ import (
 //
 //	POST /v1/shops/{shop}/reservations
 func (s *Service) ReserveStock(ctx context.Context, req *inventoryv1.ReserveStockRequest) (*inventoryv1.Reservation, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.inventory.v1.InventoryService/ReserveStock is not implemented yet: write it in internal/handler/inventoryservice/reserve_stock.go")
+	return nil, apierr.Unimplemented("acme.inventory.v1.InventoryService/ReserveStock is not implemented yet: write it in internal/handler/inventoryservice/reserve_stock.go")
 }

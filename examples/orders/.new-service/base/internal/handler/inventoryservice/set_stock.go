@@ -3,9 +3,7 @@ package inventoryservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -13,5 +11,5 @@ import (
 //
 //	PUT /v1/shops/{shop}/skus/{sku}/stock
 func (s *Service) SetStock(ctx context.Context, req *inventoryv1.SetStockRequest) (*inventoryv1.Stock, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.inventory.v1.InventoryService/SetStock is not implemented yet: write it in internal/handler/inventoryservice/set_stock.go")
+	return nil, apierr.Unimplemented("acme.inventory.v1.InventoryService/SetStock is not implemented yet: write it in internal/handler/inventoryservice/set_stock.go")
 }

@@ -3,9 +3,7 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
@@ -15,5 +13,5 @@ import (
 //
 //	DELETE /v1/shops/{shop}/orders/{order_id}
 func (s *Service) DeleteOrder(ctx context.Context, req *ordersv1.DeleteOrderRequest) (*emptypb.Empty, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/DeleteOrder is not implemented yet: write it in internal/handler/orderservice/delete_order.go")
+	return nil, apierr.Unimplemented("acme.orders.v1.OrderService/DeleteOrder is not implemented yet: write it in internal/handler/orderservice/delete_order.go")
 }

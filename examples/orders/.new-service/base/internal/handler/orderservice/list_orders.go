@@ -3,9 +3,7 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -13,5 +11,5 @@ import (
 //
 //	GET /v1/shops/{shop}/orders
 func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersRequest) (*ordersv1.ListOrdersResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/ListOrders is not implemented yet: write it in internal/handler/orderservice/list_orders.go")
+	return nil, apierr.Unimplemented("acme.orders.v1.OrderService/ListOrders is not implemented yet: write it in internal/handler/orderservice/list_orders.go")
 }

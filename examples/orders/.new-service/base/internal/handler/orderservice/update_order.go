@@ -3,9 +3,7 @@ package orderservice
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -14,5 +12,5 @@ import (
 //
 //	PATCH /v1/shops/{order.shop}/orders/{order.order_id}
 func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequest) (*ordersv1.Order, error) {
-	return nil, status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/UpdateOrder is not implemented yet: write it in internal/handler/orderservice/update_order.go")
+	return nil, apierr.Unimplemented("acme.orders.v1.OrderService/UpdateOrder is not implemented yet: write it in internal/handler/orderservice/update_order.go")
 }

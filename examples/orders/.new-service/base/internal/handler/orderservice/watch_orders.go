@@ -2,9 +2,8 @@ package orderservice
 
 import (
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -14,5 +13,5 @@ import (
 //
 //	GET /v1/shops/{shop}/orders:watch
 func (s *Service) WatchOrders(req *ordersv1.WatchOrdersRequest, stream grpc.ServerStreamingServer[ordersv1.OrderEvent]) error {
-	return status.Error(codes.Unimplemented, "acme.orders.v1.OrderService/WatchOrders is not implemented yet: write it in internal/handler/orderservice/watch_orders.go")
+	return apierr.Unimplemented("acme.orders.v1.OrderService/WatchOrders is not implemented yet: write it in internal/handler/orderservice/watch_orders.go")
 }
