@@ -68,6 +68,7 @@ var table = []entry{
 	{"internal/server/gateway.go.tmpl", "internal/server/gateway.go", once, Generated},
 	{"internal/server/admin.go.tmpl", "internal/server/admin.go", once, Generated},
 	{"internal/server/observability.go.tmpl", "internal/server/observability.go", once, Generated},
+	{"internal/server/grpcmetrics.go.tmpl", "internal/server/grpcmetrics.go", once, Generated},
 	{"internal/server/interceptors.go.tmpl", "internal/server/interceptors.go", once, Generated},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},

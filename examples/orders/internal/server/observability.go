@@ -43,7 +43,7 @@ var LatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 // work unchanged.
 type metrics struct {
 	registry *prometheus.Registry
-	server   *grpcprom.ServerMetrics
+	server   *serverMetrics
 	client   *grpcprom.ClientMetrics
 
 	// withoutDeadline counts unary calls that arrived without a deadline and
@@ -60,8 +60,7 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		server: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets(LatencyBuckets))),
+		server:   newServerMetrics(),
 		client: grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram(
 			grpcprom.WithHistogramBuckets(LatencyBuckets))),
 		withoutDeadline: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -85,10 +84,11 @@ func newMetrics() *metrics {
 	return m
 }
 
-// initialize creates every method's series of the service's own counters
-// at zero, as the gRPC metrics' are, so that rates and the SLO's
-// subtraction of quota rejections work before the first such call.
+// initialize creates every method's series at zero, so that rates, absence
+// alerts and the SLO's subtraction of quota rejections work before the
+// first call.
 func (m *metrics) initialize(s *grpc.Server) {
+	m.server.initialize(s)
 	for service, info := range s.GetServiceInfo() {
 		for _, method := range info.Methods {
 			m.withoutDeadline.WithLabelValues(service, method.Name)

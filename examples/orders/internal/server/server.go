@@ -41,7 +41,6 @@ import (
 	"sync"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -145,9 +144,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// The chain, outermost first. Metrics see the final code, a recovered
 	// panic included; DebugInfo is removed after the access log recorded it.
 	access := accessLog{logger: logger}
-	exemplars := grpcprom.WithExemplarFromContext(exemplar)
-	unary := []grpc.UnaryServerInterceptor{s.metrics.server.UnaryServerInterceptor(exemplars), s.metrics.signalsUnary}
-	stream := []grpc.StreamServerInterceptor{s.metrics.server.StreamServerInterceptor(exemplars), s.metrics.signalsStream}
+	unary := []grpc.UnaryServerInterceptor{s.metrics.server.unary, s.metrics.signalsUnary}
+	stream := []grpc.StreamServerInterceptor{s.metrics.server.stream, s.metrics.signalsStream}
 	if !cfg.ExposeDebugDetails {
 		unary = append(unary, stripUnary)
 		stream = append(stream, stripStream)
@@ -198,7 +196,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	}
 	// Every method's series exist from the start at zero, so rate() and
 	// absent-data alerts work before the first call.
-	s.metrics.server.InitializeMetrics(s.grpc)
 	s.metrics.initialize(s.grpc)
 	s.updateHealth()
 	return s, nil
