@@ -352,13 +352,14 @@ func skip(rel string) bool {
 	return rel == ".git" || rel == "bin" || strings.HasPrefix(rel, ".git/") || strings.HasPrefix(rel, "bin/")
 }
 
-// copyTree copies the service at src into dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// walkService calls fn for every entry below root (root itself excluded)
+// that skip does not leave out, with its path relative to root.
+func walkService(root string, fn func(p, rel string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
+		rel, _ := filepath.Rel(root, p)
 		if rel == "." {
 			return nil
 		}
@@ -368,6 +369,13 @@ func copyTree(src, dst string) error {
 			}
 			return nil
 		}
+		return fn(p, rel, d)
+	})
+}
+
+// copyTree copies the service at src into dst.
+func copyTree(src, dst string) error {
+	return walkService(src, func(p, rel string, d fs.DirEntry) error {
 		target := filepath.Join(dst, rel)
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
@@ -432,20 +440,7 @@ func syncTree(src, dst string) error {
 		return err
 	}
 	var removed []string
-	err = filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dst, p)
-		if rel == "." {
-			return nil
-		}
-		if skip(filepath.ToSlash(rel)) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
+	err = walkService(dst, func(p, rel string, d fs.DirEntry) error {
 		if !d.IsDir() && d.Type().IsRegular() && !want[rel] {
 			removed = append(removed, p)
 		}
