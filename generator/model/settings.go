@@ -2,7 +2,10 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	modulepath "golang.org/x/mod/module"
 )
 
 // Settings are the service's operational choices that do not come from the
@@ -114,8 +117,27 @@ func DefaultSettings(name, module string) Settings {
 		MonitoringNamespace:  "monitoring",
 		OTLPEndpoint:         "http://otel-collector.observability.svc:4318",
 		OTLPNamespace:        "observability",
-		RunbookURL:           "https://" + module + "/blob/main/docs/runbook.md",
+		RunbookURL:           defaultRunbookURL(module),
 	}
+}
+
+// defaultRunbookURL guesses where docs/runbook.md is browsable from the
+// module path. On github.com the repository is the first three elements
+// and the rest is the module's folder in it (a monorepo's service), less
+// a trailing major-version suffix (/v2), which names no folder. Elsewhere
+// the module path is taken as the repository.
+func defaultRunbookURL(module string) string {
+	const file = "docs/runbook.md"
+	parts := strings.Split(module, "/")
+	if parts[0] != "github.com" || len(parts) < 3 {
+		return "https://" + module + "/blob/main/" + file
+	}
+	majorless, _, _ := modulepath.SplitPathVersion(module)
+	dir := strings.TrimPrefix(strings.TrimPrefix(majorless, strings.Join(parts[:3], "/")), "/")
+	if dir != "" {
+		dir += "/"
+	}
+	return "https://" + strings.Join(parts[:3], "/") + "/blob/main/" + dir + file
 }
 
 // ErrorBudget is the share of calls that may fail: 1 - Objective/100.
