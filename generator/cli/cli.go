@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/new-service/new-service/generator/write"
 	svctemplate "github.com/new-service/new-service/template"
 )
 
@@ -69,6 +70,25 @@ func (e *usageError) Error() string { return e.msg }
 
 // report prints err, one "new-service: " line per line of it, and returns
 // the exit code it calls for.
+// warnOptional prints a warning for an optional post-step that failed:
+// the service is created without what it makes.
+func warnOptional(stdout io.Writer) func(*write.StepError) {
+	return func(e *write.StepError) {
+		reason := e.PluginFailure()
+		if reason == "" {
+			reason = e.Output
+		}
+		for i, line := range strings.Split(strings.TrimSpace(reason), "\n") {
+			if i == 0 {
+				fmt.Fprintf(stdout, "new-service: warning: %s: %s\n", e.Step.Name, line)
+				continue
+			}
+			fmt.Fprintf(stdout, "new-service: warning:   %s\n", line)
+		}
+		fmt.Fprintf(stdout, "new-service: warning: %s: the service builds and serves without it; fix the proto and run 'go tool task generate'\n", e.Step.Name)
+	}
+}
+
 func report(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK

@@ -111,7 +111,7 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 		Name: opts.Name, Module: opts.Module, ImportsOnly: importsOnly,
 	}, files)
 	files = write.WithLock(files, lock)
-	wopts := write.Options{Progress: stdout}
+	wopts := write.Options{Progress: stdout, Warn: warnOptional(stdout)}
 	if !f.noBuild {
 		wopts.Steps = write.PostSteps
 	}

@@ -139,7 +139,7 @@ func runUpdate(ctx context.Context, args []string, stdout io.Writer) error {
 	if edited := p.Edited(); len(edited) > 0 {
 		return editedError(edited)
 	}
-	opts := write.Options{Progress: stdout}
+	opts := write.Options{Progress: stdout, Warn: warnOptional(stdout)}
 	if !f.noBuild {
 		opts.Steps = write.PostSteps
 	}

@@ -98,6 +98,11 @@ func Resolve(protos, includes []string) (Input, error) {
 			if len(files) == 0 {
 				return Input{}, fmt.Errorf("--proto %s: no .proto files in this folder; pass the folder that holds your API", p)
 			}
+			// Copies of built-in protos vendored in the folder are not
+			// inputs: imports of them resolve to the built-in ones.
+			if files = slices.DeleteFunc(files, IsBuiltin); len(files) == 0 {
+				return Input{}, fmt.Errorf("--proto %s: every .proto file in this folder is a copy of one built into new-service; pass the folder that holds your API", p)
+			}
 			for _, f := range files {
 				addFile(f)
 			}
@@ -109,6 +114,9 @@ func Resolve(protos, includes []string) (Input, error) {
 		r, rel, err := rootOf(p, in.Roots)
 		if err != nil {
 			return Input{}, fmt.Errorf("--proto %s: %w", p, err)
+		}
+		if IsBuiltin(rel) {
+			return Input{}, fmt.Errorf("--proto %s: %s is built into new-service (its Go code comes from its published module); pass the files of your API that import it", p, rel)
 		}
 		addRoot(r)
 		addFile(rel)

@@ -2,11 +2,13 @@
 // github.com/bufbuild/protocompile) into linked descriptors, so that every
 // problem is reported as file:line:col against the user's own file.
 //
-// Imports are searched in the input's roots, in order. Well-known types
-// (google/protobuf/...) and the Google API protos that generated services
-// link against (google/api/..., google/rpc/..., google/type/...) are always
+// Imports are searched in the input's roots, in order. The well-known types
+// and the shared protos real APIs import (googleapis' google/api, google/rpc,
+// google/type and google/longrunning, grpc-gateway's openapiv2 options,
+// protovalidate's and protoc-gen-validate's rules; see [Builtin]) are always
 // available: they come from the descriptors compiled into new-service, so no
-// download or Buf Schema Registry is needed.
+// download or Buf Schema Registry is needed. What the user names as an input
+// is the user's, whatever its path: Google's own APIs live under google/.
 package load
 
 import (
@@ -23,31 +25,6 @@ import (
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/reporter"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-
-	// The Google API protos a service may import, registered in
-	// protoregistry.GlobalFiles for the resolver below.
-	_ "google.golang.org/genproto/googleapis/api/annotations"
-	_ "google.golang.org/genproto/googleapis/api/httpbody"
-	_ "google.golang.org/genproto/googleapis/rpc/code"
-	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
-	_ "google.golang.org/genproto/googleapis/rpc/status"
-	_ "google.golang.org/genproto/googleapis/type/calendarperiod"
-	_ "google.golang.org/genproto/googleapis/type/color"
-	_ "google.golang.org/genproto/googleapis/type/date"
-	_ "google.golang.org/genproto/googleapis/type/datetime"
-	_ "google.golang.org/genproto/googleapis/type/dayofweek"
-	_ "google.golang.org/genproto/googleapis/type/decimal"
-	_ "google.golang.org/genproto/googleapis/type/expr"
-	_ "google.golang.org/genproto/googleapis/type/fraction"
-	_ "google.golang.org/genproto/googleapis/type/interval"
-	_ "google.golang.org/genproto/googleapis/type/latlng"
-	_ "google.golang.org/genproto/googleapis/type/localized_text"
-	_ "google.golang.org/genproto/googleapis/type/money"
-	_ "google.golang.org/genproto/googleapis/type/month"
-	_ "google.golang.org/genproto/googleapis/type/phone_number"
-	_ "google.golang.org/genproto/googleapis/type/postaladdress"
-	_ "google.golang.org/genproto/googleapis/type/timeofday"
 )
 
 // maxErrors bounds how many problems one run reports; past it the rest are
@@ -94,6 +71,9 @@ func (r *Result) DisplayPath(importPath string) string {
 func Load(ctx context.Context, in Input) (*Result, error) {
 	if len(in.Files) == 0 {
 		return nil, errors.New("no .proto files to load")
+	}
+	if errs := checkImports(in); len(errs) > 0 {
+		return nil, errs
 	}
 	res := &resolver{roots: in.Roots, sources: map[string]Source{}}
 	var errs ErrorList
@@ -167,25 +147,15 @@ type resolver struct {
 	sources map[string]Source
 }
 
-// IsGoogle reports whether an import path belongs to Google's shared protos
-// (google/protobuf, google/api, google/rpc, google/type, ...). Those are never
-// the service's own: their Go code comes from google.golang.org/protobuf and
-// google.golang.org/genproto.
-func IsGoogle(path string) bool {
-	return strings.HasPrefix(path, "google/")
-}
-
 func (r *resolver) FindFileByPath(path string) (protocompile.SearchResult, error) {
-	if IsGoogle(path) {
-		// Compiled descriptors win over copies vendored in a root: they are
-		// what the service's Go code links against.
-		if fd, err := protoregistry.GlobalFiles.FindFileByPath(path); err == nil {
-			return protocompile.SearchResult{Desc: fd}, nil
-		}
-		if strings.HasPrefix(path, "google/protobuf/") {
-			// Leave the well-known types to protocompile's standard imports.
-			return protocompile.SearchResult{}, notFoundError{path: path, where: r.where()}
-		}
+	// Built-in files win over copies vendored in a root: they are what the
+	// service's Go code links against.
+	if fd, ok := Builtin(path); ok {
+		return protocompile.SearchResult{Desc: fd}, nil
+	}
+	if isWellKnown(path) {
+		// protocompile's standard imports serve these, never a root's copy.
+		return protocompile.SearchResult{}, notFoundError{path: path, where: r.where()}
 	}
 	for _, root := range r.roots {
 		b, err := fs.ReadFile(root.FS, path)
@@ -209,8 +179,7 @@ func (r *resolver) where() string {
 	for _, root := range r.roots {
 		dirs = append(dirs, root.Dir)
 	}
-	dirs = append(dirs, "the well-known types (google/protobuf/*)", "the Google API protos (google/api, google/rpc, google/type)")
-	return strings.Join(dirs, ", ")
+	return strings.Join(dirs, ", ") + " and the built-in protos (" + strings.Join(builtinNames(), ", ") + ")"
 }
 
 func (r *resolver) displayPath(importPath string) string {

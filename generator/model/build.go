@@ -64,13 +64,14 @@ func (b *builder) build() (*App, error) {
 	all := closure(b.res.Files)
 
 	// Every file of the service's own gets a Go package below <module>/gen,
-	// one per folder, as buf's managed mode is told in buf.gen.yaml.
+	// one per folder, as buf's managed mode is told in buf.gen.yaml. A
+	// built-in file keeps the Go package of its published module.
 	var own []protoreflect.FileDescriptor
 	for _, fd := range all {
-		p := fd.Path()
-		if !load.IsGoogle(p) {
+		switch p := fd.Path(); {
+		case !load.IsBuiltin(p):
 			own = append(own, fd)
-		} else if !strings.HasPrefix(p, "google/protobuf/") {
+		case !strings.HasPrefix(p, "google/protobuf/"):
 			app.ThirdParty = append(app.ThirdParty, b.printed(fd))
 		}
 	}
@@ -340,8 +341,7 @@ func (b *builder) printed(fd protoreflect.FileDescriptor) ProtoFile {
 	ip, name, _ := strings.Cut(gp, ";")
 	note := fmt.Sprintf("// Printed by new-service from the descriptor compiled into %s,\n"+
 		"// so that buf resolves this import offline. Comments are not kept; see\n"+
-		"// https://github.com/googleapis/googleapis for the documented original\n"+
-		"// (Apache License 2.0).\n\n", ip)
+		"// %s for the documented original.\n\n", ip, load.BuiltinOrigin(fd.Path()))
 	return ProtoFile{Path: fd.Path(), Content: []byte(note + text), Go: GoPackage{ImportPath: ip, Name: cmp.Or(name, path.Base(ip))}}
 }
 

@@ -13,9 +13,10 @@ import (
 )
 
 // goPackages gives each of the service's own files its Go package: the
-// folder of the file below <module>/gen, named as the file's go_package
-// says, else as a file of the same folder that has a go_package says, else
-// after the proto package. Files of one folder must agree on the name.
+// folder of the file below <module>/gen (see [goDir]), named as the file's
+// go_package says, else as a file of the same folder that has a go_package
+// says, else after the proto package. Files of one folder must agree on the
+// name.
 func (b *builder) goPackages(own []protoreflect.FileDescriptor) map[string]GoPackage {
 	declared := map[string]protoreflect.FileDescriptor{} // by folder: the first file with a go_package
 	for _, fd := range own {
@@ -25,7 +26,6 @@ func (b *builder) goPackages(own []protoreflect.FileDescriptor) map[string]GoPac
 	}
 	goPkgs := map[string]GoPackage{} // by import path of the .proto file
 	first := map[string]protoreflect.FileDescriptor{}
-	badDir := map[string]bool{}
 	for _, fd := range own {
 		dir := path.Dir(fd.Path())
 		named := fd
@@ -34,12 +34,7 @@ func (b *builder) goPackages(own []protoreflect.FileDescriptor) map[string]GoPac
 		}
 		gp := GoPackage{ImportPath: b.opts.Module + "/gen", Name: goPackageName(named)}
 		if dir != "." {
-			gp.ImportPath += "/" + dir
-		}
-		if elem := badGoDir(dir); elem != "" && !badDir[dir] {
-			badDir[dir] = true
-			b.errorf(fd, "folder %s/ cannot hold a Go package of this service: its generated code would go to gen/%s/, and the go command treats a folder named %q specially; move the file to a folder without that name (its proto package can stay)",
-				dir, dir, elem)
+			gp.ImportPath += "/" + goDir(dir)
 		}
 		if f, ok := first[dir]; !ok {
 			first[dir] = fd
@@ -52,22 +47,31 @@ func (b *builder) goPackages(own []protoreflect.FileDescriptor) map[string]GoPac
 	return goPkgs
 }
 
-// badGoDir returns the element of a proto folder that the go command would
-// not build as an ordinary package below gen/: internal (importable only
-// from below its parent), vendor, testdata, or a name starting with "." or
-// "_" (left out of ./...). It returns "" for a usable folder.
-func badGoDir(dir string) string {
-	if dir == "." {
-		return ""
-	}
-	for elem := range strings.SplitSeq(dir, "/") {
+// goDir is the folder below gen/ that holds the Go code of a proto folder:
+// the same path, except that an element the go command would not build as
+// an ordinary importable package gets an underscore after it (internal_,
+// vendor_, testdata_: internal/ is importable only from below its parent,
+// the others are skipped), or in place of a leading "." or "_" (skipped by
+// ./...): examples/internal/proto -> examples/internal_/proto. Characters
+// a Go import path cannot hold become "_".
+func goDir(dir string) string {
+	elems := strings.Split(dir, "/")
+	for i, elem := range elems {
+		elem = strings.Map(func(r rune) rune {
+			if r < 0x80 && (r == '-' || r == '.' || r == '_' || r == '~' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return r
+			}
+			return '_'
+		}, elem)
 		switch {
-		case elem == "internal", elem == "vendor", elem == "testdata",
-			strings.HasPrefix(elem, "."), strings.HasPrefix(elem, "_"):
-			return elem
+		case elem == "internal", elem == "vendor", elem == "testdata":
+			elem += "_"
+		case strings.HasPrefix(elem, "."), strings.HasPrefix(elem, "_"):
+			elem = strings.TrimLeft(elem, "._") + "_"
 		}
+		elems[i] = elem
 	}
-	return ""
+	return strings.Join(elems, "/")
 }
 
 func hasGoPackage(fd protoreflect.FileDescriptor) bool {
@@ -109,7 +113,7 @@ func (b *builder) checkImportCycles(own []protoreflect.FileDescriptor) {
 		for i := range imports.Len() {
 			imp := imports.Get(i).Path()
 			to := path.Dir(imp)
-			if _, seen := edges[from][to]; to != from && !load.IsGoogle(imp) && !seen {
+			if _, seen := edges[from][to]; to != from && !load.IsBuiltin(imp) && !seen {
 				edges[from][to] = edge{from: fd, to: imp, idx: i}
 			}
 		}

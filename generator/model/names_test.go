@@ -88,23 +88,23 @@ func TestPackageNameFor(t *testing.T) {
 	}
 }
 
-func TestBadGoDir(t *testing.T) {
+func TestGoDir(t *testing.T) {
 	tests := []struct {
 		name, dir, want string
 	}{
-		{name: "root", dir: ".", want: ""},
-		{name: "ordinary", dir: "acme/orders/v1", want: ""},
-		{name: "internal", dir: "acme/internal/v1", want: "internal"},
-		{name: "vendor", dir: "vendor/acme", want: "vendor"},
-		{name: "testdata", dir: "acme/testdata", want: "testdata"},
-		{name: "underscore", dir: "acme/_private", want: "_private"},
-		{name: "dot", dir: ".hidden/acme", want: ".hidden"},
-		{name: "internal inside a name", dir: "acme/internals/v1", want: ""},
+		{name: "ordinary", dir: "acme/orders/v1", want: "acme/orders/v1"},
+		{name: "internal", dir: "examples/internal/proto/examplepb", want: "examples/internal_/proto/examplepb"},
+		{name: "vendor", dir: "vendor/acme", want: "vendor_/acme"},
+		{name: "testdata", dir: "acme/testdata", want: "acme/testdata_"},
+		{name: "underscore", dir: "acme/_private", want: "acme/private_"},
+		{name: "dot", dir: ".hidden/acme", want: "hidden_/acme"},
+		{name: "internal inside a name", dir: "acme/internals/v1", want: "acme/internals/v1"},
+		{name: "characters an import path cannot hold", dir: "acme/my api+v1", want: "acme/my_api_v1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := badGoDir(tt.dir); got != tt.want {
-				t.Errorf("badGoDir(%q) = %q, want %q", tt.dir, got, tt.want)
+			if got := goDir(tt.dir); got != tt.want {
+				t.Errorf("goDir(%q) = %q, want %q", tt.dir, got, tt.want)
 			}
 		})
 	}

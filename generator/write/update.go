@@ -313,10 +313,8 @@ func Apply(ctx context.Context, dir string, plan *Plan, opts Options) (err error
 			return err
 		}
 	}
-	for _, step := range opts.Steps {
-		if err := run(ctx, tmp, step, opts.Progress); err != nil {
-			return err
-		}
+	if err := runSteps(ctx, tmp, opts); err != nil {
+		return err
 	}
 	return syncTree(tmp, abs)
 }

@@ -6,6 +6,8 @@
 package write
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/new-service/new-service/generator/render"
@@ -27,16 +30,26 @@ type Step struct {
 	Name string
 	// Args is the command line; Args[0] is looked up in PATH.
 	Args []string
+	// Doing says what the step does while it prints nothing, for the
+	// progress line of a slow step.
+	Doing string
+	// Optional steps produce something the service can do without: their
+	// failure is a warning, and the service is created all the same.
+	Optional bool
 }
 
 // PostSteps turn the rendered files into a service that builds: generate the
 // protobuf, gRPC and gateway code with the service's own pinned buf and
-// plugins, let go mod tidy add what the user's protos import, and build
-// everything once so that problems surface now rather than on first use.
+// plugins, then the OpenAPI document (best effort), let go mod tidy add what
+// the user's protos import, and build everything once so that problems
+// surface now rather than on first use.
 var PostSteps = []Step{
-	{Name: "buf generate", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate"}},
-	{Name: "go mod tidy", Args: []string{"go", "mod", "tidy"}},
-	{Name: "go build", Args: []string{"go", "build", "./..."}},
+	{Name: "buf generate", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate"},
+		Doing: "building buf and the protoc plugins (first run only), then generating gen/"},
+	{Name: "openapi", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate", "--template", "buf.gen.openapi.yaml"},
+		Doing: "generating the OpenAPI document", Optional: true},
+	{Name: "go mod tidy", Args: []string{"go", "mod", "tidy"}, Doing: "resolving modules"},
+	{Name: "go build", Args: []string{"go", "build", "./..."}, Doing: "compiling"},
 }
 
 // Options control [Create].
@@ -46,6 +59,8 @@ type Options struct {
 	Steps []Step
 	// Progress receives one line per step, with its duration.
 	Progress io.Writer
+	// Warn is told of an optional step that failed.
+	Warn func(*StepError)
 }
 
 // NotEmptyError reports a target folder that already has files in it.
@@ -63,7 +78,27 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
+	if reason := e.PluginFailure(); reason != "" {
+		return fmt.Sprintf("%s failed: %s", e.Step.Name, reason)
+	}
 	return fmt.Sprintf("%s failed: %v\n%s", e.Step.Name, e.Err, e.Output)
+}
+
+// PluginFailure is the reason buf gives when a protoc plugin refused the
+// protos ("plugin protoc-gen-openapiv2: ...: <reason>"), without buf's
+// framing; "" when the output holds none.
+func (e *StepError) PluginFailure() string {
+	_, rest, ok := strings.Cut(e.Output, "Failure: plugin ")
+	if !ok {
+		return ""
+	}
+	// "go tool protoc-gen-openapiv2: reason": the plugin's name, then why.
+	name, reason, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return strings.TrimSpace(rest)
+	}
+	name = name[strings.LastIndexByte(name, ' ')+1:]
+	return fmt.Sprintf("%s refused the protos: %s", name, strings.TrimSpace(reason))
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
@@ -119,10 +154,8 @@ func Create(ctx context.Context, dir string, files render.Files, opts Options) (
 	if err := WriteFiles(tmp, files); err != nil {
 		return err
 	}
-	for _, step := range opts.Steps {
-		if err := run(ctx, tmp, step, opts.Progress); err != nil {
-			return err
-		}
+	if err := runSteps(ctx, tmp, opts); err != nil {
+		return err
 	}
 	// An empty target folder is replaced; rename cannot replace it portably.
 	if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -166,10 +199,35 @@ func mkdirAll(dir string) (string, error) {
 	return top, os.MkdirAll(dir, 0o755)
 }
 
+// runSteps runs opts.Steps in dir in order, stopping at the first failure
+// of a step that is not optional.
+func runSteps(ctx context.Context, dir string, opts Options) error {
+	for _, step := range opts.Steps {
+		err := run(ctx, dir, step, opts.Progress)
+		var se *StepError
+		if err != nil && step.Optional && errors.As(err, &se) && ctx.Err() == nil {
+			if opts.Warn != nil {
+				opts.Warn(se)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // maxOutput bounds how much of a failed step's output is shown.
 const maxOutput = 4000
 
-// run runs one step in dir and prints its progress line.
+// tick is how often a slow step says that it is still running.
+const tick = 10 * time.Second
+
+// run runs one step in dir and prints its progress: "name ... 1.2s" for a
+// quick step; for a slow one, a line every [tick] with the elapsed time and
+// what it is doing (its last line of output, such as the module go is
+// downloading), then "name ... 23.4s".
 func run(ctx context.Context, dir string, step Step, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
@@ -181,11 +239,39 @@ func run(ctx context.Context, dir string, step Step, progress io.Writer) error {
 	// A go.work above the target must not pull the new module into a
 	// workspace it does not belong to.
 	cmd.Env = append(os.Environ(), "GOWORK=off")
-	out, err := cmd.CombinedOutput()
+	out := &output{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(progress, " failed")
+		return &StepError{Step: step, Err: err}
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	slow := false
+	var err error
+wait:
+	for {
+		select {
+		case err = <-exited:
+			break wait
+		case <-ticker.C:
+			if !slow {
+				fmt.Fprintln(progress)
+				slow = true
+			}
+			doing := cmp.Or(out.last(), step.Doing)
+			fmt.Fprintf(progress, "new-service: %s: still running after %v: %s\n", step.Name, time.Since(start).Round(time.Second), doing)
+		}
+	}
 	d := time.Since(start).Round(100 * time.Millisecond)
+	if slow {
+		fmt.Fprintf(progress, "new-service: %s ...", step.Name)
+	}
 	if err != nil {
 		fmt.Fprintf(progress, " failed after %v\n", d)
-		text := strings.TrimSpace(string(out))
+		text := strings.TrimSpace(out.String())
 		if len(text) > maxOutput {
 			text = "...\n" + text[len(text)-maxOutput:]
 		}
@@ -196,4 +282,33 @@ func run(ctx context.Context, dir string, step Step, progress io.Writer) error {
 	}
 	fmt.Fprintf(progress, " %v\n", d)
 	return nil
+}
+
+// output collects a step's output as it runs, safe for the progress
+// ticker to read.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// last is the last non-empty line of output so far, shortened.
+func (o *output) last() string {
+	text := strings.TrimSpace(o.String())
+	line := text[strings.LastIndexByte(text, '\n')+1:]
+	if len(line) > 120 {
+		line = line[:117] + "..."
+	}
+	return line
 }
