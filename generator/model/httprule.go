@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -13,145 +12,170 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// route is an HTTP binding already claimed by an RPC. Routes are kept in
-// the order grpc-gateway registers them: services in App order, methods and
-// their bindings in declaration order.
-type route struct {
-	verb   string
-	tmpl   pathTemplate
-	path   string
-	method protoreflect.FullName
-	pos    position
-}
+// The rules below follow grpc-gateway v2.33.0: which rules it refuses
+// (internal/descriptor/services.go, internal/httprule), which it turns into
+// Go that does not compile (protoc-gen-grpc-gateway/internal/gengateway,
+// internal/descriptor/types.go), which protoc-gen-openapiv2 refuses, and how
+// its runtime.ServeMux routes requests (runtime/mux.go, runtime/pattern.go).
 
 // bindings reads and checks the method's google.api.http rule. It rejects
-// what protoc-gen-grpc-gateway would refuse to generate or generate into
-// code that does not compile, and routes that grpc-gateway would never
-// reach, each with the fix.
+// what protoc-gen-grpc-gateway or protoc-gen-openapiv2 would refuse to
+// generate or generate into code that does not compile or never answers,
+// and routes that grpc-gateway would never reach, each with the fix. A rule
+// or additional binding without a pattern is skipped, as the gateway skips
+// it.
 func (b *builder) bindings(md protoreflect.MethodDescriptor, opts *descriptorpb.MethodOptions, routes *[]route) []Binding {
 	rule, ok := proto.GetExtension(opts, annotations.E_Http).(*annotations.HttpRule)
 	if !ok || rule == nil {
 		return nil
 	}
 	var out []Binding
+	claimed := map[int]int{} // index in *routes -> index in out
+	from := len(*routes)
 	rules := append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...)
 	for i, r := range rules {
-		bd := Binding{Body: r.GetBody(), ResponseBody: r.GetResponseBody()}
-		switch p := r.GetPattern().(type) {
-		case *annotations.HttpRule_Get:
-			bd.Verb, bd.Path = "GET", p.Get
-		case *annotations.HttpRule_Put:
-			bd.Verb, bd.Path = "PUT", p.Put
-		case *annotations.HttpRule_Post:
-			bd.Verb, bd.Path = "POST", p.Post
-		case *annotations.HttpRule_Delete:
-			bd.Verb, bd.Path = "DELETE", p.Delete
-		case *annotations.HttpRule_Patch:
-			bd.Verb, bd.Path = "PATCH", p.Patch
-		case *annotations.HttpRule_Custom:
-			bd.Verb, bd.Path = strings.ToUpper(p.Custom.GetKind()), p.Custom.GetPath()
-			if bd.Verb == "" {
-				b.ruleErrorf(md, "rpc %s: custom HTTP rule without a kind; set kind to the HTTP method, e.g. custom: {kind: \"HEAD\" path: %q}", md.Name(), bd.Path)
-				continue
-			}
-		default:
-			b.ruleErrorf(md, "rpc %s: HTTP rule without a method and path; set get, put, post, delete, patch or custom", md.Name())
-			continue
-		}
 		if i > 0 && len(r.GetAdditionalBindings()) > 0 {
 			b.ruleErrorf(md, "rpc %s: additional_bindings cannot nest; list every binding in the outer rule", md.Name())
-		}
-		where := fmt.Sprintf("rpc %s: %s %s", md.Name(), bd.Verb, bd.Path)
-		pt, err := parseTemplate(bd.Path)
-		if err != nil {
-			b.ruleErrorf(md, "%s: bad path template: %v; see https://google.aip.dev/127 for the syntax", where, err)
 			continue
 		}
-		valid := true
-		values := map[string]string{}
-		badVar := "" // a path variable that rejects text, for BadURL
-		if len(pt.vars) > 0 && md.IsStreamingClient() {
-			b.ruleErrorf(md, "%s: a client-streaming RPC cannot take path variables, as grpc-gateway reads each request message from the body: remove {%s} from the path",
-				where, strings.Join(pt.vars, "}, {"))
-			valid = false
-		}
-		for _, v := range pt.vars {
-			f, err := pathField(md.Input(), v)
-			if err != nil {
-				b.ruleErrorf(md, "%s: path variable {%s}: %v", where, v, err)
-				valid = false
-				continue
-			}
-			values[v] = sampleValue(f)
-			if badVar == "" && typed(f) {
-				badVar = v
-			}
-		}
-		switch {
-		case bd.Body != "" && (bd.Verb == "GET" || bd.Verb == "DELETE"):
-			b.ruleErrorf(md, "%s: grpc-gateway reads no body on a %s request; remove body: %q and send the fields as path variables or query parameters, or use POST",
-				where, bd.Verb, bd.Body)
-			valid = false
-		case bd.Body != "" && bd.Body != "*" && md.Input().Fields().ByName(protoreflect.Name(bd.Body)) == nil:
-			b.ruleErrorf(md, "%s: body %q: %s has no such field; use \"*\" or one of its fields: %s",
-				where, bd.Body, md.Input().FullName(), fieldNames(md.Input()))
-			valid = false
-		}
-		if bd.ResponseBody != "" && md.Output().Fields().ByName(protoreflect.Name(bd.ResponseBody)) == nil {
-			b.ruleErrorf(md, "%s: response_body %q: %s has no such field; use one of its fields: %s",
-				where, bd.ResponseBody, md.Output().FullName(), fieldNames(md.Output()))
-			valid = false
-		}
-		if !valid {
+		bd, pt, ok := b.binding(md, r)
+		if !ok || !b.checkRoute(md, bd, pt, routes) {
 			continue
 		}
-		bd.SampleURL = pt.sampleURL(values) + sampleQuery(md, pt.vars, bd.Body)
-		if badVar != "" {
-			bad := maps.Clone(values)
-			bad[badVar] = "not-a-value"
-			bd.BadURL = pt.sampleURL(bad) + sampleQuery(md, pt.vars, bd.Body)
-		}
-		bd.SampleBody = sampleBody(md, bd.Body)
-		if b.checkRoute(md, bd, pt, routes) {
-			out = append(out, bd)
-		}
+		claimed[len(*routes)-1] = len(out)
+		out = append(out, bd)
 	}
+	// The routes point at the bindings in the slice the method keeps, so
+	// that the samples of a binding can change when a later route would
+	// take its sample URL.
+	for ri, oi := range claimed {
+		(*routes)[ri].bd = &out[oi]
+	}
+	b.refreshSamples(*routes, from)
 	return out
 }
 
-// checkRoute claims the binding's route for md, or reports the RPC that
-// already has it. grpc-gateway tries routes in the reverse order of
-// registration, so a route that matches every URL of an earlier one hides
-// it; two equivalent templates are the same route.
-func (b *builder) checkRoute(md protoreflect.MethodDescriptor, bd Binding, pt pathTemplate, routes *[]route) bool {
+// binding builds and checks one binding of a rule; ok is false when the
+// rule has no pattern or a problem was reported.
+func (b *builder) binding(md protoreflect.MethodDescriptor, r *annotations.HttpRule) (bd Binding, pt pathTemplate, ok bool) {
+	bd = Binding{Body: r.GetBody(), ResponseBody: r.GetResponseBody()}
+	// A pattern with an empty path is no pattern to the gateway (it tests
+	// GetGet() != "" and so on); a custom pattern always counts.
+	switch {
+	case r.GetGet() != "":
+		bd.Verb, bd.Path = "GET", r.GetGet()
+	case r.GetPut() != "":
+		bd.Verb, bd.Path = "PUT", r.GetPut()
+	case r.GetPost() != "":
+		bd.Verb, bd.Path = "POST", r.GetPost()
+	case r.GetDelete() != "":
+		bd.Verb, bd.Path = "DELETE", r.GetDelete()
+	case r.GetPatch() != "":
+		bd.Verb, bd.Path = "PATCH", r.GetPatch()
+	case r.GetCustom() != nil:
+		// The gateway registers the kind as written: "head" is not HEAD.
+		bd.Verb, bd.Path = r.GetCustom().GetKind(), r.GetCustom().GetPath()
+		if !isToken(bd.Verb) {
+			b.ruleErrorf(md, "rpc %s: custom HTTP rule kind %q is not an HTTP method name, so no client can send it; set kind to a method such as HEAD, OPTIONS or PURGE: custom: {kind: \"HEAD\" path: %q}", md.Name(), bd.Verb, bd.Path)
+			return bd, pt, false
+		}
+	default:
+		return bd, pt, false
+	}
 	where := fmt.Sprintf("rpc %s: %s %s", md.Name(), bd.Verb, bd.Path)
-	for _, r := range *routes {
-		if r.verb != bd.Verb {
-			continue
-		}
-		if r.tmpl.key == pt.key {
-			b.ruleErrorf(md, "%s: the same route is already bound to rpc %s (%s); two RPCs cannot share an HTTP method and path: change one path or give one a custom verb (%s)",
-				where, r.method, r.pos, suggestVerb(bd.Path, md.Name()))
-			return false
-		}
-		if r.method != md.FullName() && pt.covers(r.tmpl) {
-			b.ruleErrorf(md, "%s: this route matches every URL of %s %s, bound earlier to rpc %s (%s), and grpc-gateway tries the later route first, so %s %s would never reach rpc %s: declare rpc %s before rpc %s, or make the paths distinct",
-				where, r.verb, r.path, r.method, r.pos, r.verb, r.path, r.method.Name(), md.Name(), r.method.Name())
-			return false
+	pt, err := parseTemplate(bd.Path)
+	if err != nil {
+		b.ruleErrorf(md, "%s: bad path template: %v; see https://google.aip.dev/127 for the syntax", where, err)
+		return bd, pt, false
+	}
+	valid := true
+	if len(pt.vars) > 0 && md.IsStreamingClient() {
+		b.ruleErrorf(md, "%s: a client-streaming RPC cannot take path variables, as grpc-gateway reads each request message from the body: remove {%s} from the path",
+			where, strings.Join(pt.vars, "}, {"))
+		valid = false
+	}
+	for _, v := range pt.vars {
+		if _, err := pathField(md.Input(), v); err != nil {
+			b.ruleErrorf(md, "%s: path variable {%s}: %v", where, v, err)
+			valid = false
 		}
 	}
-	*routes = append(*routes, route{verb: bd.Verb, tmpl: pt, path: bd.Path, method: md.FullName(), pos: b.rulePosition(md)})
-	return true
+	switch {
+	case bd.Body != "" && (r.GetGet() != "" || r.GetDelete() != ""):
+		b.ruleErrorf(md, "%s: grpc-gateway reads no body on a %s request; remove body: %q and send the fields as path variables or query parameters, or use POST",
+			where, bd.Verb, bd.Body)
+		valid = false
+	case bd.Body != "" && bd.Body != "*":
+		if err := b.checkBody(md, bd.Verb, bd.Body); err != nil {
+			b.ruleErrorf(md, "%s: body %q: %v", where, bd.Body, err)
+			valid = false
+		}
+	}
+	if bd.ResponseBody != "" && bd.ResponseBody != "*" {
+		fields, err := fieldPath(md.Output(), bd.ResponseBody, "response_body")
+		if err != nil {
+			b.ruleErrorf(md, "%s: response_body %q: %v", where, bd.ResponseBody, err)
+			valid = false
+		}
+		bd.ForwardsEmpty = len(fields) == 1 && !inOneof(fields[0])
+	} else {
+		bd.ForwardsEmpty = true
+	}
+	if !valid {
+		return bd, pt, false
+	}
+	bd.SampleBody = sampleBody(md, bd.Body)
+	bd.StrictBody = strictBody(md, bd.Body)
+	return bd, pt, true
 }
 
-// suggestVerb is path with a custom verb named after the method in place of
-// any verb it has: /v1/things/{id}:fetchThing.
-func suggestVerb(path string, method protoreflect.Name) string {
-	if i := strings.LastIndexByte(path, ':'); i >= 0 && !strings.ContainsAny(path[i:], "/}") {
-		path = path[:i]
+// checkBody checks a body naming a request field: the fields on its way
+// must be singular messages, as the gateway decodes into
+// &req.A.B; and on PATCH, when the request has one google.protobuf.FieldMask
+// field, the gateway also passes the body field to
+// runtime.FieldMaskFromRequestBody, which takes a message.
+func (b *builder) checkBody(md protoreflect.MethodDescriptor, verb, body string) error {
+	fields, err := fieldPath(md.Input(), body, "body")
+	if err != nil {
+		return err
 	}
-	name := string(method)
-	return path + ":" + strings.ToLower(name[:1]) + name[1:]
+	if verb != "PATCH" {
+		return nil
+	}
+	var masks []protoreflect.FieldDescriptor
+	in := md.Input().Fields()
+	for i := range in.Len() {
+		if f := in.Get(i); f.Message() != nil && f.Message().FullName() == "google.protobuf.FieldMask" && !f.IsList() && !f.IsMap() {
+			masks = append(masks, f)
+		}
+	}
+	if len(masks) != 1 {
+		return nil
+	}
+	last := fields[len(fields)-1]
+	switch {
+	case inOneof(masks[0]):
+		return fmt.Errorf("on PATCH grpc-gateway fills the request's field mask %q from the body, and it cannot reach a field mask in a oneof: move %q out of the oneof or use body: \"*\"", masks[0].Name(), masks[0].Name())
+	case slices.ContainsFunc(fields, inOneof):
+		return fmt.Errorf("on PATCH grpc-gateway fills the request's field mask %q from the body field, and it cannot reach a body field in a oneof: move it out of the oneof or use body: \"*\"", masks[0].Name())
+	case last.Message() == nil || last.IsList() || last.IsMap():
+		return fmt.Errorf("on PATCH grpc-gateway fills the request's field mask %q from the body, which must then be a message field: name a message field, or use body: \"*\"", masks[0].Name())
+	}
+	return nil
+}
+
+// isToken reports whether s is a valid HTTP method name (RFC 9110 token).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldNames lists a message's field names for a message that suggests one.
@@ -167,8 +191,44 @@ func fieldNames(msg protoreflect.MessageDescriptor) string {
 	return strings.Join(names, ", ")
 }
 
+// fieldPath resolves a dotted field path of a body or response_body (what
+// says which) in msg. The fields before the last must be singular
+// messages: the gateway's generated code reaches through them as Go struct
+// fields. The last may be any field.
+func fieldPath(msg protoreflect.MessageDescriptor, path, what string) ([]protoreflect.FieldDescriptor, error) {
+	var out []protoreflect.FieldDescriptor
+	parts := strings.Split(path, ".")
+	for i, name := range parts {
+		f := msg.Fields().ByName(protoreflect.Name(name))
+		if f == nil {
+			if i == 0 && what == "body" {
+				return nil, fmt.Errorf("%s has no such field; use \"*\" or one of its fields: %s", msg.FullName(), fieldNames(msg))
+			}
+			return nil, fmt.Errorf("%s has no field %q; use one of its fields: %s", msg.FullName(), name, fieldNames(msg))
+		}
+		out = append(out, f)
+		if i == len(parts)-1 {
+			break
+		}
+		switch {
+		case f.Message() == nil:
+			return nil, fmt.Errorf("field %q of %s is not a message, so %q cannot go inside it", name, msg.FullName(), parts[i+1])
+		case f.IsList() || f.IsMap():
+			return nil, fmt.Errorf("field %q of %s is repeated, and grpc-gateway's generated code cannot reach a field inside one of its elements: name %q itself or a singular field", name, msg.FullName(), strings.Join(parts[:i+1], "."))
+		}
+		msg = f.Message()
+	}
+	return out, nil
+}
+
+// inOneof reports whether f is a member of a real (not synthetic) oneof.
+func inOneof(f protoreflect.FieldDescriptor) bool {
+	return f.ContainingOneof() != nil && !f.ContainingOneof().IsSynthetic()
+}
+
 // pathWellKnown are the message types grpc-gateway parses from a path
-// segment; any other message field cannot be a path variable.
+// segment (wellKnownTypeConv in its internal/descriptor/types.go); any other
+// message field cannot be a path variable.
 var pathWellKnown = []protoreflect.FullName{
 	"google.protobuf.Timestamp", "google.protobuf.Duration",
 	"google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.BoolValue",
@@ -178,10 +238,14 @@ var pathWellKnown = []protoreflect.FullName{
 }
 
 // pathField returns the field a path variable binds, or says why it cannot
-// be bound: the field path must name singular fields of nested messages and
-// end in a field grpc-gateway v2 can parse from text into the generated Go
-// field.
+// be bound. The gateway sets a nested field of a request in a proto3 or
+// editions file by reflection (runtime.PopulateFieldFromPath), which parses
+// any scalar, enum or well-known type into any field. Otherwise it assigns
+// the result of a runtime converter chosen by the field's type and syntax
+// to the Go field, and some pairs do not compile: the checks below are
+// those pairs.
 func pathField(msg protoreflect.MessageDescriptor, path string) (protoreflect.FieldDescriptor, error) {
+	reflected := strings.Contains(path, ".") && msg.ParentFile().Syntax() != protoreflect.Proto2
 	parts := strings.Split(path, ".")
 	var f protoreflect.FieldDescriptor
 	for i, name := range parts {
@@ -189,38 +253,59 @@ func pathField(msg protoreflect.MessageDescriptor, path string) (protoreflect.Fi
 		if f == nil {
 			return nil, fmt.Errorf("%s has no field %q; bind one of its fields: %s", msg.FullName(), name, fieldNames(msg))
 		}
-		if f.IsList() || f.IsMap() {
-			return nil, fmt.Errorf("field %q of %s is repeated, and a path variable binds one value; bind a singular field", name, msg.FullName())
+		if i == len(parts)-1 {
+			break
 		}
-		if i < len(parts)-1 {
-			if f.Message() == nil {
-				return nil, fmt.Errorf("field %q of %s is not a message, so %q cannot go inside it; bind a field of the request", name, msg.FullName(), parts[i+1])
-			}
-			msg = f.Message()
+		switch {
+		case f.Message() == nil:
+			return nil, fmt.Errorf("field %q of %s is not a message, so %q cannot go inside it; bind a field of the request", name, msg.FullName(), parts[i+1])
+		case f.IsList() || f.IsMap():
+			return nil, fmt.Errorf("field %q of %s is repeated, and grpc-gateway binds path variables only through singular message fields (it answers every request with 400); bind a field outside it", name, msg.FullName())
 		}
+		msg = f.Message()
 	}
 	name, owner := f.Name(), f.ContainingMessage().FullName()
 	switch {
-	case f.Message() != nil:
-		if !slices.Contains(pathWellKnown, f.Message().FullName()) {
-			return nil, fmt.Errorf("field %q of %s is a message (%s), and a path variable binds a scalar; bind one of its fields, e.g. {%s.%s}",
-				name, owner, f.Message().FullName(), path, firstField(f.Message()))
-		}
-	case f.ParentFile().Syntax() == protoreflect.Editions && f.HasPresence() && f.ContainingOneof() == nil:
-		return nil, fmt.Errorf("field %q of %s has explicit presence, which grpc-gateway v2 cannot bind from a path in an editions file; declare it with [features.field_presence = IMPLICIT]", name, owner)
-	case f.Kind() == protoreflect.EnumKind || f.Kind() == protoreflect.BytesKind:
-		kind := "an enum"
-		if f.Kind() == protoreflect.BytesKind {
-			kind = "a bytes field"
-		}
-		switch {
-		case f.ParentFile().Syntax() == protoreflect.Proto2:
-			return nil, fmt.Errorf("field %q of %s is %s in a proto2 file, which grpc-gateway v2 cannot bind from a path; bind a string field instead", name, owner, kind)
-		case f.HasOptionalKeyword():
-			return nil, fmt.Errorf("field %q of %s is %s marked optional, which grpc-gateway v2 cannot bind from a path; remove optional from it", name, owner, kind)
-		}
+	case f.IsMap():
+		return nil, fmt.Errorf("field %q of %s is a map, and a path variable binds a scalar; bind a scalar field", name, owner)
+	case f.Message() != nil && !slices.Contains(pathWellKnown, f.Message().FullName()):
+		return nil, fmt.Errorf("field %q of %s is a message (%s), and a path variable binds a scalar; bind one of its fields, e.g. {%s.%s}",
+			name, owner, f.Message().FullName(), path, firstField(f.Message()))
+	case f.Message() != nil && f.IsList():
+		return nil, fmt.Errorf("field %q of %s is a repeated %s, and protoc-gen-openapiv2 allows only repeated scalars and enums as path variables; bind a repeated scalar or a singular %s",
+			name, owner, f.Message().FullName(), f.Message().Name())
+	case reflected:
+		return f, nil
 	}
-	return f, nil
+	return f, convertible(f)
+}
+
+// convertible says why the gateway's converter for a field bound by a
+// top-level path variable (or any path variable of a proto2 request) does
+// not fit the generated Go field; nil when it does.
+func convertible(f protoreflect.FieldDescriptor) error {
+	name, owner := f.Name(), f.ContainingMessage().FullName()
+	kind := "a " + f.Kind().String() + " field"
+	if f.Kind() == protoreflect.EnumKind {
+		kind = "an enum"
+	}
+	proto2 := f.ParentFile().Syntax() == protoreflect.Proto2
+	switch {
+	case f.IsList():
+		if proto2 && f.Kind() == protoreflect.BytesKind {
+			return fmt.Errorf("field %q of %s is a repeated bytes field in a proto2 file, which protoc-gen-grpc-gateway cannot bind from a path; bind a repeated string field instead", name, owner)
+		}
+	case f.Message() != nil:
+	case proto2 && (f.Kind() == protoreflect.EnumKind || f.Kind() == protoreflect.BytesKind):
+		return fmt.Errorf("field %q of %s is %s in a proto2 file, which grpc-gateway v2 cannot bind from a path; bind a string field instead, or make it repeated", name, owner, kind)
+	case proto2 && inOneof(f):
+		return fmt.Errorf("field %q of %s is in a oneof of a proto2 file, which grpc-gateway v2 cannot bind from a path (its code assigns a pointer to the oneof's value); bind a field outside the oneof", name, owner)
+	case f.HasOptionalKeyword() && !proto2 && (f.Kind() == protoreflect.EnumKind || f.Kind() == protoreflect.BytesKind):
+		return fmt.Errorf("field %q of %s is %s marked optional, which grpc-gateway v2 cannot bind from a path; remove optional from it", name, owner, kind)
+	case f.ParentFile().Syntax() == protoreflect.Editions && f.HasPresence() && !inOneof(f) && f.Kind() != protoreflect.BytesKind:
+		return fmt.Errorf("field %q of %s has explicit presence, which grpc-gateway v2 cannot bind from a top-level path variable in an editions file; declare it with [features.field_presence = IMPLICIT]", name, owner)
+	}
+	return nil
 }
 
 // firstField names a message's first field, for an example in a message.
@@ -229,157 +314,6 @@ func firstField(msg protoreflect.MessageDescriptor) string {
 		return "field"
 	}
 	return string(msg.Fields().Get(0).Name())
-}
-
-// sampleValue is a URL-safe text form of a valid value for a field, as
-// grpc-gateway parses path variables.
-func sampleValue(f protoreflect.FieldDescriptor) string {
-	switch f.Kind() {
-	case protoreflect.BoolKind:
-		return "true"
-	case protoreflect.EnumKind:
-		values := f.Enum().Values()
-		if v := values.ByNumber(1); v != nil {
-			return string(v.Name())
-		}
-		return string(values.Get(0).Name())
-	case protoreflect.BytesKind:
-		return "eHl6"
-	case protoreflect.StringKind:
-		return "x"
-	case protoreflect.MessageKind, protoreflect.GroupKind:
-		switch f.Message().FullName() {
-		case "google.protobuf.Timestamp":
-			return "2026-01-02T03:04:05Z"
-		case "google.protobuf.Duration":
-			return "1s"
-		case "google.protobuf.FieldMask":
-			return "a"
-		case "google.protobuf.BytesValue":
-			return "eHl6"
-		case "google.protobuf.BoolValue":
-			return "true"
-		case "google.protobuf.Int32Value", "google.protobuf.UInt32Value", "google.protobuf.Int64Value",
-			"google.protobuf.UInt64Value", "google.protobuf.FloatValue", "google.protobuf.DoubleValue":
-			return "1"
-		}
-		return "x"
-	}
-	return "1"
-}
-
-// typed reports whether a path variable's field parses its text (a number,
-// bool, enum, timestamp, ...), so that arbitrary text is a bad request.
-func typed(f protoreflect.FieldDescriptor) bool {
-	switch f.Kind() {
-	case protoreflect.StringKind, protoreflect.BytesKind:
-		return false
-	case protoreflect.MessageKind:
-		switch f.Message().FullName() {
-		case "google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.FieldMask":
-			return false
-		}
-	}
-	return true
-}
-
-// sampleBody is a JSON request body the gateway accepts for a binding's
-// body: "" without one, the whole request for "*", else the body field's
-// value. Objects carry the proto2 required fields, without which the
-// gateway cannot marshal the request.
-func sampleBody(md protoreflect.MethodDescriptor, body string) string {
-	switch {
-	case body == "":
-		return ""
-	case body == "*" || md.IsStreamingClient():
-		// A client stream's body is a sequence of whole request messages,
-		// whatever the body field says.
-		return requiredJSON(md.Input())
-	}
-	f := md.Input().Fields().ByName(protoreflect.Name(body))
-	switch {
-	case f.IsList():
-		return "[]"
-	case f.IsMap():
-		return "{}"
-	case f.Message() != nil:
-		switch f.Message().FullName() {
-		case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
-			"google.protobuf.StringValue", "google.protobuf.BytesValue":
-			return `"` + sampleValue(f) + `"`
-		case "google.protobuf.BoolValue", "google.protobuf.Int32Value", "google.protobuf.UInt32Value",
-			"google.protobuf.Int64Value", "google.protobuf.UInt64Value", "google.protobuf.FloatValue",
-			"google.protobuf.DoubleValue":
-			return sampleValue(f)
-		case "google.protobuf.ListValue":
-			return "[]"
-		case "google.protobuf.Value":
-			return "null"
-		}
-		// Any other message, Struct, Empty and Any included, accepts an
-		// object.
-		return requiredJSON(f.Message())
-	}
-	return jsonValue(f)
-}
-
-// jsonValue is the JSON form of a scalar field's sample value.
-func jsonValue(f protoreflect.FieldDescriptor) string {
-	switch f.Kind() {
-	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.EnumKind:
-		return `"` + sampleValue(f) + `"`
-	}
-	return sampleValue(f)
-}
-
-// requiredJSON is a JSON object of msg with its proto2 required fields set,
-// recursively; {} when it has none.
-func requiredJSON(msg protoreflect.MessageDescriptor) string {
-	var parts []string
-	fields := msg.Fields()
-	for i := range fields.Len() {
-		f := fields.Get(i)
-		if f.Cardinality() != protoreflect.Required {
-			continue
-		}
-		v := jsonValue(f)
-		if f.Message() != nil {
-			v = requiredJSON(f.Message())
-		}
-		parts = append(parts, fmt.Sprintf("%q:%s", f.JSONName(), v))
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-// sampleQuery is the query string that sets the proto2 required scalar
-// fields of the request that neither the path nor the body binds, so that
-// the gateway can marshal the request; "" when there are none.
-func sampleQuery(md protoreflect.MethodDescriptor, pathVars []string, body string) string {
-	if body == "*" || md.IsStreamingClient() {
-		return ""
-	}
-	var params []string
-	var walk func(msg protoreflect.MessageDescriptor, prefix string)
-	walk = func(msg protoreflect.MessageDescriptor, prefix string) {
-		fields := msg.Fields()
-		for i := range fields.Len() {
-			f := fields.Get(i)
-			p := prefix + string(f.Name())
-			switch {
-			case f.Cardinality() != protoreflect.Required, slices.Contains(pathVars, p),
-				body != "" && (p == body || strings.HasPrefix(p, body+".")):
-			case f.Message() != nil:
-				walk(f.Message(), p+".")
-			default:
-				params = append(params, p+"="+sampleValue(f))
-			}
-		}
-	}
-	walk(md.Input(), "")
-	if len(params) == 0 {
-		return ""
-	}
-	return "?" + strings.Join(params, "&")
 }
 
 // ruleErrorf records a problem with a method's HTTP rule.

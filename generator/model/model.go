@@ -147,23 +147,39 @@ func (m *Method) Imports() []GoPackage {
 
 // Binding is one HTTP binding of an RPC, as grpc-gateway serves it.
 type Binding struct {
-	// Verb is the HTTP method: GET, POST, PUT, PATCH, DELETE or a custom kind.
+	// Verb is the HTTP method: GET, POST, PUT, PATCH, DELETE or a custom
+	// kind exactly as the rule spells it (the gateway routes "head" apart
+	// from "HEAD").
 	Verb string
 	// Path is the URL path template, e.g. "/v1/shops/{shop}/orders".
 	Path string
 	// Body is the request field that the body maps to: "", "*" or a field
-	// name.
+	// path such as "order" or "order.note".
 	Body string
-	// ResponseBody is the response field sent as the body; "" for all of it.
+	// ResponseBody is the response field path sent as the body; "" for all
+	// of it.
 	ResponseBody string
 	// SampleURL is a URL path the binding matches, with a parseable value
-	// for every variable, e.g. "/v1/shops/x/orders/x"; tests call it.
+	// for every variable, e.g. "/v1/shops/x/orders/x", that no route tried
+	// before this one takes; tests call it.
 	SampleURL string
 	// SampleBody is a JSON body the binding accepts ("" without a body).
 	SampleBody string
+	// StrictBody reports whether the gateway rejects a body that is a JSON
+	// object with an unknown field: false without a body, and for bodies
+	// that take any object (a map, google.protobuf.Struct or Value).
+	StrictBody bool
 	// BadURL is SampleURL with text the gateway cannot parse in a typed path
 	// variable (a number, enum, bool, ...); "" when every variable is text.
 	BadURL string
+	// UnroutedVerb is an HTTP method that no route of the App takes for
+	// SampleURL, so the gateway answers it with 405.
+	UnroutedVerb string
+	// ForwardsEmpty reports whether the gateway can send an empty response
+	// message: false when ResponseBody goes through a message field or
+	// picks a oneof member, which the gateway's generated code dereferences
+	// without a nil check.
+	ForwardsEmpty bool
 }
 
 // RetryClass is a set of methods that share a gRPC retry policy.

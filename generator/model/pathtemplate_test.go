@@ -29,11 +29,23 @@ func TestParseTemplate(t *testing.T) {
 		{name: "colon inside a literal", tmpl: "/v1/a:b/c", key: "/v1/a:b/c"},
 		{name: "verb after a pattern", tmpl: "/v1/{name=things/*}:cancel", key: "/v1/things/*:cancel", vars: []string{"name"}, verb: "cancel"},
 		{name: "percent escape", tmpl: "/v1/a%20b", key: "/v1/a%20b"},
+		{name: "verb with a colon", tmpl: "/v1/{uuid}:custom:custom", key: "/v1/*:custom:custom", vars: []string{"uuid"}, verb: "custom:custom"},
+		{name: "verb after a literal with a colon", tmpl: "/v1/things:a:b", key: "/v1/things:a:b", verb: "b"},
+		{name: "colon inside a pattern", tmpl: "/v1/{x=a:b}", key: "/v1/a:b", vars: []string{"x"}},
+		{name: "empty verb after a variable", tmpl: "/v1/{id}:", key: "/v1/*", vars: []string{"id"}},
+		{name: "empty verb after a literal", tmpl: "/v1/things:", key: "/v1/things"},
+		{name: "verb after a deep wildcard", tmpl: "/v1/**:x", key: "/v1/**:x", verb: "x"},
+		{name: "literal after a variable then a verb", tmpl: "/v1/{name=*}/x:y", key: "/v1/*/x:y", vars: []string{"name"}, verb: "y"},
+		{name: "equals sign in a pattern literal", tmpl: "/v1/{a=b=c}", key: "/v1/b=c", vars: []string{"a"}},
 		{name: "no leading slash", tmpl: "v1/things", wantErr: "must start with /"},
 		{name: "empty", tmpl: "", wantErr: "must start with /"},
 		{name: "double slash", tmpl: "/v1//things", wantErr: "empty segment"},
 		{name: "trailing slash", tmpl: "/v1/things/", wantErr: "empty segment"},
-		{name: "empty verb", tmpl: "/v1/things:", wantErr: "empty custom verb"},
+		{name: "root with a verb", tmpl: "/:verb", wantErr: "the root path cannot take a custom verb"},
+		{name: "bare colon after a slash", tmpl: "/v1/:x", wantErr: "empty segment"},
+		{name: "two deep wildcards", tmpl: "/v1/{a=**}/{b=**}", wantErr: "2 ** wildcards"},
+		{name: "empty pattern", tmpl: "/v1/{a=}", wantErr: "bad pattern"},
+		{name: "doubled slash alone", tmpl: "//", wantErr: "empty segment"},
 		{name: "unclosed variable", tmpl: "/v1/{id", wantErr: "unclosed variable"},
 		{name: "partial variable", tmpl: "/v1/x{id}", wantErr: "a variable must be a whole segment"},
 		{name: "bad field path", tmpl: "/v1/{a..b}", wantErr: "not a field path"},
@@ -118,7 +130,16 @@ func TestCovers(t *testing.T) {
 		{name: "verbs differ", tmpl: "/v1/things/{id}:cancel", old: "/v1/things/{id}:reserve"},
 		{name: "same verb", tmpl: "/v1/things/{id}:cancel", old: "/v1/things/x:cancel", want: true},
 		{name: "root", tmpl: "/", old: "/", want: true},
-		{name: "root is not covered by a segment", tmpl: "/{id}", old: "/"},
+		{name: "a wildcard covers the root", tmpl: "/{id}", old: "/", want: true},
+		{name: "a literal does not cover the root", tmpl: "/v1", old: "/"},
+		{name: "verb with a colon", tmpl: "/v1/{id}", old: "/v1/{uuid}:custom:custom", want: true},
+		{name: "shorter verb covers a longer one ending in it", tmpl: "/v1/{id}:b", old: "/v1/{uuid}:a:b", want: true},
+		{name: "longer verb does not cover a shorter one", tmpl: "/v1/{id}:a:b", old: "/v1/{uuid}:b"},
+		{name: "verb covers a literal ending in it", tmpl: "/v1/{id}:b", old: "/v1/{x=a:b}", want: true},
+		{name: "verb does not cover the bare verb", tmpl: "/v1/{id}:b", old: "/v1/{x=:b}"},
+		{name: "deep wildcard with a verb", tmpl: "/v1/{name=**}:cancel", old: "/v1/a/b:cancel", want: true},
+		{name: "deep wildcard taking nothing before a verb", tmpl: "/v1:cancel", old: "/v1/{name=**}:cancel"},
+		{name: "deep wildcard with a verb covers both ways", tmpl: "/{name=**}:cancel", old: "/v1/{name=**}:cancel", want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +157,8 @@ func TestSampleURL(t *testing.T) {
 		values map[string]string
 		want   string
 	}{
+		{name: "bare wildcards", tmpl: "/v1/*/x/**", want: "/v1/f/x/f"},
+		{name: "escaped literal", tmpl: "/v1/a%20b:c%21", want: "/v1/a%2520b:c%2521"},
 		{name: "literal", tmpl: "/v1/things", want: "/v1/things"},
 		{name: "root", tmpl: "/", want: "/"},
 		{name: "variables", tmpl: "/v1/shops/{shop}/things/{id}", values: map[string]string{"shop": "x", "id": "1"}, want: "/v1/shops/x/things/1"},
@@ -145,8 +168,39 @@ func TestSampleURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := mustParse(t, tt.tmpl).sampleURL(tt.values); got != tt.want {
+			if got := mustParse(t, tt.tmpl).sampleURL(tt.values, "f"); got != tt.want {
 				t.Errorf("sampleURL(%s) = %q, want %q", tt.tmpl, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMatches checks URL paths against templates the way grpc-gateway's
+// runtime.ServeMux matches them.
+func TestMatches(t *testing.T) {
+	tests := []struct {
+		name, tmpl, path string
+		want             bool
+	}{
+		{name: "literal", tmpl: "/v1/things", path: "/v1/things", want: true},
+		{name: "trailing slash", tmpl: "/v1/things", path: "/v1/things/"},
+		{name: "wildcard takes an empty segment", tmpl: "/v1/things/{id}", path: "/v1/things/", want: true},
+		{name: "root", tmpl: "/", path: "/", want: true},
+		{name: "wildcard takes the root", tmpl: "/{id}", path: "/", want: true},
+		{name: "verb", tmpl: "/v1/{id}:cancel", path: "/v1/1:cancel", want: true},
+		{name: "verb needed", tmpl: "/v1/{id}:cancel", path: "/v1/1"},
+		{name: "bare verb", tmpl: "/v1/{id}:cancel", path: "/v1/:cancel"},
+		{name: "no verb takes a colon", tmpl: "/v1/{id}", path: "/v1/1:cancel", want: true},
+		{name: "verb with a colon", tmpl: "/v1/{uuid}:custom:custom", path: "/v1/u:custom:custom", want: true},
+		{name: "deep wildcard", tmpl: "/v1/{name=**}/end", path: "/v1/a/b/end", want: true},
+		{name: "deep wildcard takes nothing", tmpl: "/v1/{name=**}", path: "/v1", want: true},
+		{name: "deep wildcard and verb on the segment before", tmpl: "/v1/{name=**}:x", path: "/v1:x", want: true},
+		{name: "literal mismatch", tmpl: "/v1/things/{id}", path: "/v1/items/1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustParse(t, tt.tmpl).matches(tt.path); got != tt.want {
+				t.Errorf("%s matches %s = %v, want %v", tt.tmpl, tt.path, got, tt.want)
 			}
 		})
 	}
@@ -159,6 +213,7 @@ func TestSuggestVerb(t *testing.T) {
 		{name: "no verb", path: "/v1/things/{id}", method: "FetchThing", want: "/v1/things/{id}:fetchThing"},
 		{name: "replaces a verb", path: "/v1/things/{id}:reserve", method: "Hold", want: "/v1/things/{id}:hold"},
 		{name: "keeps a colon in a literal", path: "/v1/a:b/{id}", method: "Get", want: "/v1/a:b/{id}:get"},
+		{name: "replaces a verb with a colon", path: "/v1/{id}:a:b", method: "Get", want: "/v1/{id}:get"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
