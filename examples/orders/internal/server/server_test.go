@@ -56,19 +56,26 @@ type binding struct {
 	verb, url string
 	body      string
 	badURL    string
+	// unroutedVerb is an HTTP method that no route takes for url (405).
+	unroutedVerb string
+	// strictBody: an object with an unknown field is a bad body (400).
+	strictBody bool
+	// forwardsEmpty: the gateway can send an empty response message; not
+	// so when the response body is a field inside a message or a oneof.
+	forwardsEmpty bool
 }
 
 var bindings = []binding{
-	{"/acme.inventory.v1.InventoryService/GetStock", "unary", "GET", "/v1/shops/x/skus/x/stock", "", ""},
-	{"/acme.inventory.v1.InventoryService/SetStock", "unary", "PUT", "/v1/shops/x/skus/x/stock", "{}", ""},
-	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", "POST", "/v1/shops/x/reservations", "{}", ""},
-	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", "", ""},
-	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", "", ""},
-	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}", ""},
-	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}", ""},
-	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", "", ""},
-	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}", ""},
-	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", "", ""},
+	{"/acme.inventory.v1.InventoryService/GetStock", "unary", "GET", "/v1/shops/x/skus/x/stock", "", "", "PATCH", false, true},
+	{"/acme.inventory.v1.InventoryService/SetStock", "unary", "PUT", "/v1/shops/x/skus/x/stock", "{}", "", "PATCH", true, true},
+	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", "POST", "/v1/shops/x/reservations", "{}", "", "PATCH", true, true},
+	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", "", "", "TRACE", false, true},
+	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", "", "", "PATCH", false, true},
+	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}", "", "PATCH", true, true},
+	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}", "", "TRACE", true, true},
+	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", "", "", "TRACE", false, true},
+	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}", "", "TRACE", true, true},
+	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", "", "", "PATCH", false, true},
 }
 
 func TestGRPC(t *testing.T) {
