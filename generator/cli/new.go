@@ -100,6 +100,9 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range app.Warnings {
+		fmt.Fprintf(stdout, "new-service: warning: %v\n", w)
+	}
 	var importsOnly []string
 	for _, p := range app.Protos {
 		if !slices.Contains(in.Files, p.Path) {

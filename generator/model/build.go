@@ -85,6 +85,7 @@ func (b *builder) build() (*App, error) {
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
+	app.Warnings = b.checkOpenAPIExamples(own)
 	b.checkImportCycles(own)
 	if err := b.errs.Err(); err != nil {
 		return nil, err

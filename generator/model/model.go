@@ -8,6 +8,8 @@ package model
 import (
 	"slices"
 	"strings"
+
+	"github.com/new-service/new-service/generator/load"
 )
 
 // App is one generated service.
@@ -31,6 +33,9 @@ type App struct {
 	// Services are the proto services of the input files, in file and
 	// declaration order.
 	Services []*Service
+	// Warnings are problems that do not stop the service from building,
+	// each at its proto line; new prints them.
+	Warnings []*load.Error
 }
 
 // ProtoFile is one .proto file and the Go package its code is generated into.
