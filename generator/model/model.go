@@ -224,6 +224,17 @@ func (a *App) RetryClasses() []RetryClass {
 	return out
 }
 
+// ServiceFiles returns the import paths of the files that declare the
+// App's services, sorted: the files whose REST gateway the service serves.
+func (a *App) ServiceFiles() []string {
+	var files []string
+	for _, s := range a.Services {
+		files = append(files, s.File)
+	}
+	slices.Sort(files)
+	return slices.Compact(files)
+}
+
 // Main returns the main service: Settings.MainService if it names one,
 // else the first.
 func (a *App) Main() *Service {

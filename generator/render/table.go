@@ -55,6 +55,7 @@ var table = []entry{
 	{"tools.go.sum.tmpl", "tools.go.sum", once, Generated},
 	{"buf.yaml.tmpl", "buf.yaml", once, Generated},
 	{"buf.gen.yaml.tmpl", "buf.gen.yaml", once, Generated},
+	{"buf.gen.gateway.yaml.tmpl", "buf.gen.gateway.yaml", once, Generated},
 	{"buf.gen.openapi.yaml.tmpl", "buf.gen.openapi.yaml", once, Generated},
 	{"Taskfile.yml.tmpl", "Taskfile.yml", once, Generated},
 	{"gitignore.tmpl", ".gitignore", once, Scaffolded},

@@ -46,6 +46,8 @@ type Step struct {
 var PostSteps = []Step{
 	{Name: "buf generate", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate"},
 		Doing: "building buf and the protoc plugins (first run only), then generating gen/"},
+	{Name: "buf generate gateway", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate", "--template", "buf.gen.gateway.yaml"},
+		Doing: "generating the REST gateway"},
 	{Name: "openapi", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate", "--template", "buf.gen.openapi.yaml"},
 		Doing: "generating the OpenAPI document", Optional: true},
 	{Name: "go mod tidy", Args: []string{"go", "mod", "tidy"}, Doing: "resolving modules"},
