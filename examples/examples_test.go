@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,14 +135,20 @@ func TestGeneratedCode(t *testing.T) {
 	}
 	const dir = "orders"
 	tmp := t.TempDir()
-	for _, p := range []string{"proto", "third_party", "buf.yaml", "buf.gen.yaml", "go.mod", "go.sum", "tools.go.mod", "tools.go.sum"} {
+	for _, p := range []string{"proto", "third_party", "buf.yaml", "buf.gen.yaml", "buf.gen.gateway.yaml", "buf.gen.openapi.yaml", "go.mod", "go.sum", "tools.go.mod", "tools.go.sum"} {
 		copyPath(t, filepath.Join(dir, p), filepath.Join(tmp, p))
 	}
-	cmd := exec.Command("go", "tool", "-modfile=tools.go.mod", "buf", "generate")
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("buf generate: %v\n%s", err, out)
+	// The buf steps of new and update, in their order.
+	for _, step := range write.PostSteps {
+		if !slices.Contains(step.Args, "buf") {
+			continue
+		}
+		cmd := exec.Command(step.Args[0], step.Args[1:]...)
+		cmd.Dir = tmp
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", step.Name, err, out)
+		}
 	}
 	want := tree(t, filepath.Join(tmp, "gen"))
 	got := tree(t, filepath.Join(dir, "gen"))
