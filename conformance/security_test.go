@@ -242,7 +242,8 @@ func TestSpoofedForwardedFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := start(t, svc, "orders-xff", append([]string{"ORDERS_WRITE_RATE=1/h,burst=3"}, tc.env...)...)
-			conn, err := client.New("passthrough:///" + p.GRPC)
+			// No retries: the refused write's RetryInfo asks for an hour.
+			conn, err := client.New("passthrough:///"+p.GRPC, client.WithDialOptions(grpc.WithDisableRetry()))
 			if err != nil {
 				t.Fatal(err)
 			}
