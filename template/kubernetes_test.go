@@ -35,7 +35,12 @@ import (
 // decoding can: that the objects agree with each other and with the
 // service's settings.
 func TestKubernetes(t *testing.T) {
-	for _, svc := range services(t) {
+	all := services(t)
+	// The reference service again, serving mTLS from a Secret.
+	all = append(all, ordersWith(t, "orders-mtls", func(s *model.Settings) {
+		s.TLS = model.TLSSettings{Secret: "orders-tls", ClientCA: true}
+	}))
+	for _, svc := range all {
 		t.Run(svc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			svc.writeTo(t, dir)
@@ -43,6 +48,7 @@ func TestKubernetes(t *testing.T) {
 				t.Run(target, func(t *testing.T) {
 					docs := kustomize(t, filepath.Join(dir, "deploy", "kubernetes", filepath.FromSlash(target)))
 					k := decodeCluster(t, svc.app, docs)
+					k.production = target != "base"
 					for _, c := range clusterChecks {
 						t.Run(c.name, func(t *testing.T) {
 							var p problems
@@ -89,6 +95,10 @@ func TestClusterChecksCatch(t *testing.T) {
 		}},
 		{"NetworkPolicy selects every pod", "selectors match the pods", func(k *cluster) { k.networkPolicy.Spec.PodSelector = metav1.LabelSelector{} }},
 		{"two replicas", "replicas", func(k *cluster) { *k.deployment.Spec.Replicas = 2 }},
+		{"TLS files with TLS off", "transport security", func(k *cluster) {
+			k.container().Env = append(k.container().Env, corev1.EnvVar{Name: "TLS_CERT_FILE", Value: "/etc/tls/tls.crt"})
+		}},
+		{"reflection off in the base", "reflection", func(k *cluster) { env(k, "GRPC_REFLECTION").Value = "false" }},
 		{"grpc port renamed", "container ports", func(k *cluster) { k.container().Ports[0].Name = "rpc" }},
 		{"ClusterIP gRPC Service", "headless gRPC Service", func(k *cluster) { k.grpcService().Spec.ClusterIP = "" }},
 		{"gRPC Service renamed", "headless gRPC Service", func(k *cluster) { k.grpcService().Name += "-grpc" }},
@@ -200,6 +210,8 @@ type cluster struct {
 	prometheusRule *monitoringv1.PrometheusRule
 	// metas are every object's metadata, for checks that apply to all.
 	metas []objectMeta
+	// production is set for the production overlay's build.
+	production bool
 }
 
 type objectMeta struct {
@@ -338,6 +350,8 @@ var clusterChecks = []namedCheck{
 	{"REST Service", checkHTTPService},
 	{"Service target ports", checkTargetPorts},
 	{"probes", checkProbes},
+	{"transport security", checkTransportSecurity},
+	{"reflection", checkReflection},
 	{"grace period covers the drain", checkGracePeriod},
 	{"restricted pod security", checkRestricted},
 	{"writable /tmp", checkTmp},
@@ -535,6 +549,10 @@ func checkTargetPorts(k *cluster, p *problems) {
 
 func checkProbes(k *cluster, p *problems) {
 	c := k.container()
+	if k.app.Settings.TLS.Enabled() {
+		checkAdminProbes(k, p)
+		return
+	}
 	grpcPort, _ := containerPort(c, intstr.FromString("grpc"))
 	main := k.app.Main().FullName
 	for _, probe := range []struct {
@@ -561,6 +579,103 @@ func checkProbes(k *cluster, p *problems) {
 			}
 			p.add("%s: service %s, want %q: %s", probe.name, got, probe.service, probe.why)
 		}
+	}
+}
+
+// checkAdminProbes checks the probes of a service serving TLS: the
+// kubelet's grpc probes speak plaintext only, so they ask the admin
+// port's /healthz and /readyz instead.
+func checkAdminProbes(k *cluster, p *problems) {
+	c := k.container()
+	admin, _ := containerPort(c, intstr.FromString("metrics"))
+	for _, probe := range []struct {
+		name, path string
+		probe      *corev1.Probe
+	}{
+		{"startupProbe", "/healthz", c.StartupProbe},
+		{"livenessProbe", "/healthz", c.LivenessProbe},
+		{"readinessProbe", "/readyz", c.ReadinessProbe},
+	} {
+		switch {
+		case probe.probe == nil:
+			p.add("%s: not set", probe.name)
+		case probe.probe.HTTPGet == nil:
+			p.add("%s: not an httpGet probe; with TLS on, grpc probes (plaintext only) would fail", probe.name)
+		case probe.probe.HTTPGet.Path != probe.path:
+			p.add("%s: path %q, want %q", probe.name, probe.probe.HTTPGet.Path, probe.path)
+		case probe.probe.HTTPGet.Scheme != "" && probe.probe.HTTPGet.Scheme != corev1.URISchemeHTTP:
+			p.add("%s: scheme %s, the admin port is plaintext", probe.name, probe.probe.HTTPGet.Scheme)
+		default:
+			if cp, ok := containerPort(c, probe.probe.HTTPGet.Port); !ok || cp.ContainerPort != admin.ContainerPort {
+				p.add("%s: port %s, want the admin port (metrics)", probe.name, probe.probe.HTTPGet.Port.String())
+			}
+		}
+	}
+}
+
+// checkTransportSecurity checks that the TLS Secret is mounted and its
+// files passed to the runtime exactly when the settings turn TLS on.
+func checkTransportSecurity(k *cluster, p *problems) {
+	tls := k.app.Settings.TLS
+	env := envMap(k.container())
+	var volume *corev1.Volume
+	for i, v := range k.pod().Volumes {
+		if v.Secret != nil {
+			volume = &k.pod().Volumes[i]
+		}
+	}
+	if !tls.Enabled() {
+		for _, name := range []string{"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE"} {
+			if _, ok := env[name]; ok {
+				p.add("env %s set, but the settings leave TLS off", name)
+			}
+		}
+		if volume != nil {
+			p.add("Secret volume %s mounted, but the settings leave TLS off", volume.Name)
+		}
+		return
+	}
+	if volume == nil || volume.Secret.SecretName != tls.Secret {
+		p.add("no volume of the Secret %q", tls.Secret)
+		return
+	}
+	var mount *corev1.VolumeMount
+	for i, m := range k.container().VolumeMounts {
+		if m.Name == volume.Name {
+			mount = &k.container().VolumeMounts[i]
+		}
+	}
+	switch {
+	case mount == nil:
+		p.add("the Secret volume %s is not mounted", volume.Name)
+		return
+	case mount.SubPath != "":
+		p.add("the Secret is mounted with subPath, which the kubelet never updates: rotation would not reach the pod")
+	case !mount.ReadOnly:
+		p.add("the Secret is mounted read-write")
+	}
+	want := map[string]string{"TLS_CERT_FILE": "tls.crt", "TLS_KEY_FILE": "tls.key"}
+	if tls.ClientCA {
+		want["TLS_CLIENT_CA_FILE"] = "ca.crt"
+	} else if _, ok := env["TLS_CLIENT_CA_FILE"]; ok {
+		p.add("env TLS_CLIENT_CA_FILE set, but client_ca is off")
+	}
+	for name, file := range want {
+		if got := env[name].Value; got != mount.MountPath+"/"+file {
+			p.add("env %s=%q, want %q (the Secret's %s)", name, got, mount.MountPath+"/"+file, file)
+		}
+	}
+}
+
+// checkReflection checks that server reflection is on in the base (for
+// grpcurl) and off in the production overlay.
+func checkReflection(k *cluster, p *problems) {
+	want := "true"
+	if k.production {
+		want = "false"
+	}
+	if got := envMap(k.container())["GRPC_REFLECTION"].Value; got != want {
+		p.add("env GRPC_REFLECTION=%q, want %q", got, want)
 	}
 }
 

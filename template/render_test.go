@@ -63,6 +63,28 @@ func services(t *testing.T) []rendered {
 	return out
 }
 
+// ordersWith renders the reference API as name, with its settings changed
+// by edit.
+func ordersWith(t *testing.T, name string, edit func(*model.Settings)) rendered {
+	t.Helper()
+	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := model.DefaultSettings("orders", "example.com/orders")
+	s.MainService = refproto.MainService
+	edit(&s)
+	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders", Settings: &s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.Render(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rendered{name: name, app: app, files: files}
+}
+
 // file returns a rendered file's content, failing the test if it is not
 // rendered.
 func (r rendered) file(t *testing.T, path string) []byte {

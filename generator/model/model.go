@@ -235,6 +235,12 @@ func (a *App) ServiceFiles() []string {
 	return slices.Compact(files)
 }
 
+// EnvPrefix is the prefix of the environment variables the service's
+// client package reads: the name in upper case, "-" as "_" (ORDERS).
+func (a *App) EnvPrefix() string {
+	return strings.ToUpper(strings.ReplaceAll(a.Name, "-", "_"))
+}
+
 // Main returns the main service: Settings.MainService if it names one,
 // else the first.
 func (a *App) Main() *Service {

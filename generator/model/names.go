@@ -93,7 +93,8 @@ var reserved = func() map[string]bool {
 		start status stop strconv stream streaming strings sync syscall t target
 		testing time timeout unary url verb want watch
 		budget deadlines draining exemplar responses slogger accessLog level expired
-		readyz rest slack traceparent pushback check guard apierr platform`) {
+		readyz rest slack traceparent pushback check guard apierr platform
+		callers certs getenv principal resolve tls transport`) {
 		m[name] = true
 	}
 	// Predeclared identifiers, which an import name would shadow.

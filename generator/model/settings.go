@@ -85,7 +85,37 @@ type Settings struct {
 	// alert's runbook_url is it plus the alert's anchor (default: the
 	// module path on the web, .../blob/main/docs/runbook.md).
 	RunbookURL string `json:"runbook_url" yaml:"runbook_url"`
+
+	// TLS turns on the service's own transport security in the manifests:
+	// the certificate Secret is mounted and its files passed to the runtime
+	// (default off: plaintext, for a mesh whose sidecars do mTLS).
+	TLS TLSSettings `json:"tls" yaml:"tls"`
+	// Authz is the example authorization policy (internal/auth): for each
+	// method, keyed by "pkg.Service/Method", the caller identities (SPIFFE
+	// IDs or certificate common names) allowed to call it. Methods not
+	// listed are open to every caller (default: none listed).
+	Authz map[string][]string `json:"authz,omitempty" yaml:"authz,omitempty"`
 }
+
+// TLSSettings are the manifests' transport security settings.
+type TLSSettings struct {
+	// Secret names a kubernetes.io/tls Secret (tls.crt, tls.key and, with
+	// ClientCA, ca.crt), such as cert-manager writes; "" leaves TLS off.
+	Secret string `json:"secret" yaml:"secret"`
+	// ClientCA requires gRPC callers to present a certificate issued by the
+	// Secret's ca.crt (mTLS).
+	ClientCA bool `json:"client_ca" yaml:"client_ca"`
+}
+
+// Enabled reports whether the service serves TLS.
+func (t TLSSettings) Enabled() bool { return t.Secret != "" }
+
+// TLSMountPath is where the Deployment mounts the TLS Secret.
+const TLSMountPath = "/etc/tls"
+
+// MountPath is where the Deployment mounts the TLS Secret; the runtime
+// reads tls.crt, tls.key and ca.crt there.
+func (TLSSettings) MountPath() string { return TLSMountPath }
 
 // DefaultSettings returns the settings of a service with the given module
 // path when nothing is configured.

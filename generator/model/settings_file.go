@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -100,6 +102,8 @@ func lineOf(content []byte, key string) int {
 	return bytes.Count(content[:loc[0]], []byte("\n")) + 1
 }
 
+var dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+
 var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
 
 // Validate reports the first setting whose value cannot work, and how to
@@ -148,6 +152,26 @@ func (s Settings) Validate() error {
 		}
 		ports[p] = key
 	}
+	if s.TLS.Secret != "" && !dnsSubdomainRE.MatchString(s.TLS.Secret) {
+		return bad("tls", "secret %q is not a Kubernetes object name; e.g. orders-tls", s.TLS.Secret)
+	}
+	if s.TLS.ClientCA && s.TLS.Secret == "" {
+		return bad("tls", "client_ca needs secret: the Secret whose ca.crt verifies client certificates")
+	}
+	for _, m := range slices.Sorted(maps.Keys(s.Authz)) {
+		ids := s.Authz[m]
+		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
+			return bad("authz", "%q: key a method as pkg.Service/Method", m)
+		}
+		if len(ids) == 0 {
+			return bad("authz", "%q: list at least one caller identity (a SPIFFE ID such as spiffe://example.org/ns/default/sa/web, or a certificate common name), or remove the method", m)
+		}
+		for _, id := range ids {
+			if strings.TrimSpace(id) == "" {
+				return bad("authz", "%q: an empty identity; write the SPIFFE ID or common name", m)
+			}
+		}
+	}
 	for m, d := range s.MethodDeadlines {
 		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
 			return bad("method_deadlines", "%q: key a method as pkg.Service/Method", m)
@@ -176,6 +200,11 @@ func (s Settings) CheckAgainst(app *App) error {
 	for m := range s.MethodDeadlines {
 		if !methods[m] {
 			return &settingError{key: "method_deadlines", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(s.Authz)) {
+		if !methods[m] {
+			return &settingError{key: "authz", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
 		}
 	}
 	return nil

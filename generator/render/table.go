@@ -72,7 +72,14 @@ var table = []entry{
 	{"internal/server/observability.go.tmpl", "internal/server/observability.go", once, Generated},
 	{"internal/server/grpcmetrics.go.tmpl", "internal/server/grpcmetrics.go", once, Generated},
 	{"internal/server/interceptors.go.tmpl", "internal/server/interceptors.go", once, Generated},
+	{"internal/server/tls.go.tmpl", "internal/server/tls.go", once, Generated},
+	{"internal/server/callers.go.tmpl", "internal/server/callers.go", once, Generated},
+	{"internal/server/security_test.go.tmpl", "internal/server/security_test.go", once, Generated},
+	{"internal/certs/certs.go.tmpl", "internal/certs/certs.go", once, Generated},
+	{"internal/auth/auth.go.tmpl", "internal/auth/auth.go", once, Generated},
+	{"internal/auth/auth_test.go.tmpl", "internal/auth/auth_test.go", once, Generated},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
+	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
 	{"internal/server/harness_test.go.tmpl", "internal/server/harness_test.go", once, Generated},
@@ -117,6 +124,7 @@ var table = []entry{
 
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded},
+	{"internal/auth/policy.go.tmpl", "internal/auth/policy.go", once, Scaffolded},
 	{"internal/handler/service.go.tmpl", "{{.Service.HandlerDir}}/service.go", perService, Scaffolded},
 	{"internal/handler/method.go.tmpl", "{{.Service.HandlerDir}}/{{.Method.HandlerFile}}", perMethod, Scaffolded},
 }

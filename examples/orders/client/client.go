@@ -19,11 +19,16 @@
 //     (retryThrottling) stops retry storms when a backend is really down;
 //   - keepalive pings the server's enforcement policy accepts;
 //   - OpenTelemetry tracing (the global tracer provider and propagators) and,
-//     with [WithMetrics], the grpc_client_* Prometheus metrics.
+//     with [WithMetrics], the grpc_client_* Prometheus metrics;
+//   - plaintext by default (a mesh encrypts), or TLS and mTLS with [WithTLS]
+//     or from the environment with [TLSFromEnv]: ORDERS_TLS_CA_FILE,
+//     ORDERS_TLS_CERT_FILE, ORDERS_TLS_KEY_FILE,
+//     ORDERS_TLS_SERVER_NAME.
 package client
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -32,6 +37,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/new-service/new-service/examples/orders/internal/certs"
 	_ "google.golang.org/grpc/health" // registers client-side health checking
 	"google.golang.org/grpc/keepalive"
 
@@ -111,6 +118,7 @@ type options struct {
 	creds    credentials.TransportCredentials
 	metrics  *grpcprom.ClientMetrics
 	dialOpts []grpc.DialOption
+	err      error
 }
 
 // WithTimeout sets the deadline for unary calls made without one; zero
@@ -121,6 +129,49 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // default is plaintext, for a mesh or a trusted network.
 func WithTransportCredentials(c credentials.TransportCredentials) Option {
 	return func(o *options) { o.creds = c }
+}
+
+// TLS is how a client secures its connection to orders when the
+// service serves TLS (TLS_CERT_FILE): the zero TLS trusts the system's
+// CAs and presents no certificate.
+type TLS struct {
+	// CAFile is a PEM bundle of the CAs the server's certificate must verify
+	// against ("": the system's). It is read once, by [New].
+	CAFile string
+	// CertFile and KeyFile are the client certificate and key presented to
+	// a server that requires one (TLS_CLIENT_CA_FILE); they are re-read when
+	// the files change, so a rotated certificate is used without a restart.
+	CertFile, KeyFile string
+	// ServerName is the name the server's certificate must carry ("": the
+	// target's host), e.g. "orders.<namespace>.svc" when dialing an IP.
+	ServerName string
+}
+
+// TLSFromEnv reads a TLS from ORDERS_TLS_CA_FILE,
+// ORDERS_TLS_CERT_FILE, ORDERS_TLS_KEY_FILE and
+// ORDERS_TLS_SERVER_NAME through getenv (os.Getenv); ok is false when
+// neither a CA nor a certificate file is set, for plaintext.
+func TLSFromEnv(getenv func(string) string) (t TLS, ok bool) {
+	t = TLS{
+		CAFile:     getenv("ORDERS_TLS_CA_FILE"),
+		CertFile:   getenv("ORDERS_TLS_CERT_FILE"),
+		KeyFile:    getenv("ORDERS_TLS_KEY_FILE"),
+		ServerName: getenv("ORDERS_TLS_SERVER_NAME"),
+	}
+	return t, t.CAFile != "" || t.CertFile != ""
+}
+
+// WithTLS secures the connection with TLS, and mTLS when t has a client
+// certificate. [New] reports files that cannot be read.
+func WithTLS(t TLS) Option {
+	return func(o *options) {
+		cfg, err := certs.ClientConfig(t.CAFile, t.CertFile, t.KeyFile, t.ServerName)
+		if err != nil {
+			o.err = fmt.Errorf("TLS: %w", err)
+			return
+		}
+		o.creds = credentials.NewTLS(cfg)
+	}
 }
 
 // WithMetrics records the grpc_client_* metrics in m. Create one
@@ -138,6 +189,9 @@ func New(target string, opts ...Option) (*Conn, error) {
 	if target == "" {
 		target = DefaultTarget
 	}
+	if o := resolve(opts); o.err != nil {
+		return nil, fmt.Errorf("connect to orders at %s: %w", target, o.err)
+	}
 	conn, err := grpc.NewClient(target, DialOptions(opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to orders at %s: %w", target, err)
@@ -150,12 +204,11 @@ func New(target string, opts ...Option) (*Conn, error) {
 }
 
 // DialOptions returns the dial options [New] uses, for callers that build
-// their own grpc.ClientConn.
+// their own grpc.ClientConn. A [WithTLS] whose files cannot be read leaves
+// the connection without credentials, so that it fails, rather than
+// plaintext; [New] reports why.
 func DialOptions(opts ...Option) []grpc.DialOption {
-	o := options{timeout: DefaultTimeout, creds: insecure.NewCredentials()}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := resolve(opts)
 	unary := []grpc.UnaryClientInterceptor{DefaultDeadline(o.timeout)}
 	var stream []grpc.StreamClientInterceptor
 	if o.metrics != nil {
@@ -170,6 +223,21 @@ func DialOptions(opts ...Option) []grpc.DialOption {
 		grpc.WithChainUnaryInterceptor(unary...),
 		grpc.WithChainStreamInterceptor(stream...),
 	}, o.dialOpts...)
+}
+
+// resolve applies opts over the defaults.
+func resolve(opts []Option) options {
+	o := options{timeout: DefaultTimeout, creds: insecure.NewCredentials()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.err != nil {
+		// TLS was asked for and cannot be set up: every handshake fails,
+		// saying why, rather than the client falling back to plaintext.
+		err := o.err
+		o.creds = credentials.NewTLS(&tls.Config{VerifyConnection: func(tls.ConnectionState) error { return err }})
+	}
+	return o
 }
 
 // DefaultDeadline returns an interceptor that gives unary calls without a

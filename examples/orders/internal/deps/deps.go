@@ -8,7 +8,7 @@
 //
 // # Configuration
 //
-// New reads two environment variables besides the server's own:
+// New reads these environment variables besides the server's own:
 //
 //   - INVENTORY_TARGET is where InventoryService is reached (default
 //     "dns:///localhost:50051"). In this example both services run in the
@@ -17,6 +17,11 @@
 //     Service's DNS name, "dns:///inventory.<namespace>.svc.cluster.local:50051",
 //     which the dns:/// resolver and round_robin spread over every pod of a
 //     headless Service.
+//   - ORDERS_TLS_CA_FILE, ORDERS_TLS_CERT_FILE, ORDERS_TLS_KEY_FILE and
+//     ORDERS_TLS_SERVER_NAME secure the inventory client when the service
+//     it reaches serves TLS (see client.TLSFromEnv); unset, it dials
+//     plaintext. Under mTLS its certificate is the caller identity the
+//     inventory's authorization policy sees.
 //   - ORDERS_WRITE_RATE is how many writes (CreateOrder, UpdateOrder,
 //     CancelOrder, DeleteOrder) each caller may make: see [ParseRate] for
 //     the format (default "20/s,burst=40"; "off" turns the limit off).
@@ -105,7 +110,11 @@ func New(ctx context.Context, rt platform.Runtime) (*Deps, error) {
 	// The client does not connect until the first call, so an inventory
 	// that is not up yet (or, here, this process not listening yet) does not
 	// stop start-up.
-	inventory, err := client.New(target, client.WithMetrics(rt.ClientMetrics))
+	opts := []client.Option{client.WithMetrics(rt.ClientMetrics)}
+	if t, ok := client.TLSFromEnv(rt.Getenv); ok {
+		opts = append(opts, client.WithTLS(t))
+	}
+	inventory, err := client.New(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("inventory client: %w", err)
 	}

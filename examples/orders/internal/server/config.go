@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ type Config struct {
 	// AdminAddr serves /metrics, /healthz and /readyz (ADMIN_ADDR). Keep it off the public network.
 	AdminAddr string
 	// Reflection turns on gRPC server reflection, which grpcurl and other
-	// tools use to discover the API (REFLECTION, default true).
+	// tools use to discover the API (GRPC_REFLECTION, default true; the
+	// production overlay turns it off).
 	Reflection bool
 	// DrainDelay is how long the server keeps serving after SIGTERM while
 	// health reports NOT_SERVING, so that load balancers and clients stop
@@ -61,6 +63,26 @@ type Config struct {
 	// (LOG_LEVEL, default info; warn drops the access log of calls that
 	// succeeded or failed by the caller's fault).
 	LogLevel slog.Level
+
+	// Transport security and callers: see tls.go and callers.go.
+
+	// TLSCertFile and TLSKeyFile are PEM files of the certificate and key
+	// the gRPC and REST listeners serve TLS with (TLS_CERT_FILE,
+	// TLS_KEY_FILE; default "": plaintext, for a mesh whose sidecars encrypt).
+	// The files are re-read when they change. The admin listener stays
+	// plaintext for probes and scrapers.
+	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile is a PEM bundle of the CAs whose client certificates
+	// the gRPC listener requires (TLS_CLIENT_CA_FILE, default "": no client
+	// certificates). The REST gateway presents the serving certificate to
+	// its own gRPC listener, so that certificate must verify against this
+	// bundle too and allow client authentication.
+	TLSClientCAFile string
+	// TrustedProxies are the networks whose x-forwarded-for metadata is
+	// believed: a call from a peer in them is attributed to the address the
+	// proxy forwarded (TRUSTED_PROXIES, comma-separated CIDRs, default none).
+	// The service's own REST gateway needs no entry.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConfig returns the configuration used when nothing is set. The
@@ -97,7 +119,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("grpc-addr", "GRPC_ADDR", "gRPC listen address", (*stringValue)(&cfg.GRPCAddr))
 	add("http-addr", "HTTP_ADDR", "REST gateway listen address", (*stringValue)(&cfg.HTTPAddr))
 	add("admin-addr", "ADMIN_ADDR", "admin listen address (/metrics, /healthz, /readyz)", (*stringValue)(&cfg.AdminAddr))
-	add("reflection", "REFLECTION", "serve gRPC reflection", (*boolValue)(&cfg.Reflection))
+	add("grpc-reflection", "GRPC_REFLECTION", "serve gRPC reflection", (*boolValue)(&cfg.Reflection))
 	add("drain-delay", "DRAIN_DELAY", "how long to keep serving, NOT_SERVING, after SIGTERM", (*durationValue)(&cfg.DrainDelay))
 	add("shutdown-grace", "SHUTDOWN_GRACE", "how long in-flight calls get to finish before a hard stop", (*durationValue)(&cfg.ShutdownGrace))
 	add("max-connection-age", "MAX_CONNECTION_AGE", "close client connections after this long so clients find new pods", (*durationValue)(&cfg.MaxConnectionAge))
@@ -106,6 +128,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("max-body-bytes", "MAX_BODY_BYTES", "largest REST request body", (*int64Value)(&cfg.MaxBodyBytes))
 	add("expose-debug-details", "EXPOSE_DEBUG_DETAILS", "send DebugInfo error details to callers (never in production)", (*boolValue)(&cfg.ExposeDebugDetails))
 	add("log-level", "LOG_LEVEL", "lowest level logged: debug, info, warn, error", (*levelValue)(&cfg.LogLevel))
+	// Transport security and callers.
+	add("tls-cert-file", "TLS_CERT_FILE", "PEM certificate the gRPC and REST listeners serve TLS with (empty: plaintext)", (*stringValue)(&cfg.TLSCertFile))
+	add("tls-key-file", "TLS_KEY_FILE", "PEM private key of -tls-cert-file", (*stringValue)(&cfg.TLSKeyFile))
+	add("tls-client-ca-file", "TLS_CLIENT_CA_FILE", "PEM CA bundle gRPC client certificates must verify against (empty: none asked)", (*stringValue)(&cfg.TLSClientCAFile))
+	add("trusted-proxies", "TRUSTED_PROXIES", "CIDRs of proxies whose x-forwarded-for is believed: 10.0.0.0/8,...", (*prefixesValue)(&cfg.TrustedProxies))
 
 	// Environment first, so that flags given on the command line override it.
 	var err error
@@ -131,7 +158,53 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			return Config{}, fmt.Errorf("%s cannot be negative", name)
 		}
 	}
+	if err := cfg.checkTLS(); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
+}
+
+// checkTLS reports TLS settings that cannot work together.
+func (c Config) checkTLS() error {
+	switch {
+	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
+		return fmt.Errorf("TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve TLS, or neither for plaintext")
+	case c.TLSClientCAFile != "" && c.TLSCertFile == "":
+		return fmt.Errorf("TLS_CLIENT_CA_FILE requires client certificates over TLS: set TLS_CERT_FILE and TLS_KEY_FILE too")
+	}
+	return nil
+}
+
+// prefixesValue parses comma-separated CIDRs ("10.0.0.0/8,fd00::/8"); a bare
+// address is a network of one.
+type prefixesValue []netip.Prefix
+
+func (v *prefixesValue) String() string {
+	var parts []string
+	for _, p := range *v {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v *prefixesValue) Set(s string) error {
+	var out []netip.Prefix
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("%q: want a CIDR such as 10.0.0.0/8", part)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	*v = out
+	return nil
 }
 
 type stringValue string

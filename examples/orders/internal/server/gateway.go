@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -18,7 +19,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -34,13 +36,22 @@ type gateway struct {
 	conn    *grpc.ClientConn
 }
 
-func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider) (*gateway, error) {
+// gatewayIdentity is how the gateway's calls identify themselves to the
+// gRPC listener: transport credentials matching the listener's (see
+// transport.gatewayCredentials), and the secret that lets the server
+// believe the caller address the gateway forwards (see callers).
+type gatewayIdentity struct {
+	creds  credentials.TransportCredentials
+	secret string
+}
+
+func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider, id gatewayIdentity) (*gateway, error) {
 	// A REST call without a Grpc-Timeout header gets the method's deadline
 	// budget here, at the edge, like a gRPC caller without a deadline does at
 	// the server. The connection has no health checking or retries: it goes
 	// to this process only, which keeps serving while it drains.
 	conn, err := grpc.NewClient(loopback(grpcAddr),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(id.creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(Propagator))),
 		grpc.WithChainUnaryInterceptor(budget(cfg), m.client.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(m.client.StreamClientInterceptor()),
@@ -52,6 +63,7 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		runtime.WithIncomingHeaderMatcher(headerMatcher),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithErrorHandler(errorHandler),
+		runtime.WithMetadata(id.metadata),
 		// Unknown JSON fields are an error (400), not silently dropped: a
 		// misspelt field would otherwise be a request that "worked".
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
@@ -179,10 +191,25 @@ func withErrorInfo(err error) error {
 // "x-request-id" so that a caller's request ID follows the call. Other
 // headers are dropped: a REST caller cannot set arbitrary metadata.
 func headerMatcher(key string) (string, bool) {
+	// Grpc-Metadata-X-Gateway-* would set the gateway's own metadata.
+	if strings.HasPrefix(strings.ToLower(key), "grpc-metadata-x-gateway-") {
+		return "", false
+	}
 	if textproto.CanonicalMIMEHeaderKey(key) == "X-Request-Id" {
 		return "x-request-id", true
 	}
 	return runtime.DefaultHeaderMatcher(key)
+}
+
+// metadata marks a call as the gateway's and says who the HTTP client is:
+// its address and the X-Forwarded-For header it sent, which the server
+// believes only as far as TRUSTED_PROXIES say (see callers).
+func (id gatewayIdentity) metadata(_ context.Context, r *http.Request) metadata.MD {
+	md := metadata.Pairs(gatewaySecretKey, id.secret, gatewayPeerKey, r.RemoteAddr)
+	if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+		md.Set(gatewayForwardedKey, strings.Join(fwd, ","))
+	}
+	return md
 }
 
 // loopback turns a listen address into one to dial on this host: a wildcard

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // LatencyBuckets are the bounds, in seconds, of grpc_server_handling_seconds
@@ -118,6 +120,8 @@ func exemplar(ctx context.Context) prometheus.Labels {
 // code (see level), with the fields go-grpc-middleware's logging uses, so
 // log queries carry over: grpc.service, grpc.method, grpc.method_type,
 // grpc.code, grpc.time_ms, peer.address and, on errors, grpc.error; plus
+// caller and caller.via (who called, as platform.CallerFrom tells: the
+// peer, or the client a trusted proxy or the REST gateway forwarded),
 // trace_id, span_id and the caller's request_id. An error's
 // google.rpc.DebugInfo is logged as grpc.debug (the caller never sees it).
 //
@@ -165,6 +169,9 @@ func (a accessLog) log(ctx context.Context, fullMethod, kind string, start time.
 	)
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		attrs = append(attrs, slog.String("peer.address", p.Addr.String()))
+	}
+	if c := platform.CallerFrom(ctx); c != (platform.Caller{}) {
+		attrs = append(attrs, slog.String("caller", c.String()), slog.String("caller.via", c.Via))
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))

@@ -52,6 +52,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/new-service/new-service/examples/orders/internal/auth"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
@@ -80,6 +81,10 @@ type Server struct {
 	drained context.CancelFunc
 	hard    context.Context // cancelled by Stop
 	stop    context.CancelFunc
+
+	// Transport security and callers: see tls.go and callers.go.
+	transport transport
+	callers   *callers
 }
 
 // Option changes how [New] builds the server.
@@ -89,6 +94,16 @@ type options struct {
 	grpcOptions []grpc.ServerOption
 	tracer      trace.TracerProvider
 	getenv      func(string) string
+
+	// Transport security and callers.
+	policy    auth.Policy
+	policySet bool
+}
+
+// WithPolicy sets the authorization policy instead of the one auth.New
+// returns (nil: every call is allowed); for tests.
+func WithPolicy(p auth.Policy) Option {
+	return func(o *options) { o.policy, o.policySet = p, true }
 }
 
 // WithGRPCServerOptions adds options to the gRPC server after the service's
@@ -141,6 +156,24 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	}
 	s.deps = d
 
+	// Transport security and callers: the TLS files, and who may call what.
+	if s.transport, err = loadTransport(cfg, logger); err != nil {
+		return nil, err
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	s.callers = &callers{trusted: cfg.TrustedProxies, secret: secret, policy: o.policy}
+	if !o.policySet {
+		if s.callers.policy, err = auth.New(ctx, platform.Runtime{Logger: logger, Registry: s.metrics.registry, ClientMetrics: s.metrics.client, Readiness: s.readiness, Getenv: o.getenv}); err != nil {
+			return nil, fmt.Errorf("authorization policy: %w", err)
+		}
+	}
+	if s.callers.policy == nil {
+		logger.Info("no authorization policy configured: every caller may call every method (see internal/auth/policy.go)")
+	}
+
 	// The chain, outermost first. Metrics see the final code, a recovered
 	// panic included; DebugInfo is removed after the access log recorded it.
 	access := accessLog{logger: logger}
@@ -161,6 +194,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		draining(s.drain),
 		streamDeadlines(cfg.MethodDeadlines),
 	)
+	// Transport security and callers: the caller is established first, so
+	// that the access log records it; the policy runs inside the metrics,
+	// the log and the recovery, so that denials are counted and logged.
+	unary = append([]grpc.UnaryServerInterceptor{s.callers.unary}, unary...)
+	stream = append([]grpc.StreamServerInterceptor{s.callers.stream}, stream...)
+	if s.callers.policy != nil {
+		unary = append(unary, s.callers.authorizeUnary)
+		stream = append(stream, s.callers.authorizeStream)
+	}
 	// The service's own interceptors, if its Deps has any, run innermost,
 	// next to the handlers, inside the deadline and the recovery.
 	if ui, ok := any(d).(interface {
@@ -187,6 +229,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 			Timeout:               20 * time.Second,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
+	}
+	if creds := s.transport.grpcOption(); creds != nil {
+		serverOpts = append(serverOpts, creds)
 	}
 	s.grpc = grpc.NewServer(append(serverOpts, o.grpcOptions...)...)
 	s.services = registerServices(s.grpc, d)
@@ -246,7 +291,7 @@ func (s *Server) AdminAddr() net.Addr { return s.adminLis.Addr() }
 // hard one, and an error if a server failed.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.Close()
-	gw, err := newGateway(ctx, s.grpcLis.Addr(), s.cfg, s.metrics, s.tracer)
+	gw, err := newGateway(ctx, s.grpcLis.Addr(), s.cfg, s.metrics, s.tracer, gatewayIdentity{creds: s.transport.gatewayCredentials(), secret: s.callers.secret})
 	if err != nil {
 		return err
 	}
@@ -264,10 +309,16 @@ func (s *Server) Serve(ctx context.Context) error {
 		})
 	}
 	serve("gRPC", func() error { return s.grpc.Serve(s.grpcLis) })
-	serve("REST", func() error { return s.httpSrv.Serve(s.httpLis) })
+	serve("REST", func() error {
+		if cfg := s.transport.restConfig(); cfg != nil {
+			s.httpSrv.TLSConfig = cfg
+			return s.httpSrv.ServeTLS(s.httpLis, "", "")
+		}
+		return s.httpSrv.Serve(s.httpLis)
+	})
 	serve("admin", func() error { return s.adminSrv.Serve(s.adminLis) })
 	s.setServing(true)
-	s.logger.Info("serving", "grpc", s.GRPCAddr().String(), "http", s.HTTPAddr().String(), "admin", s.AdminAddr().String())
+	s.logger.Info("serving", "grpc", s.GRPCAddr().String(), "http", s.HTTPAddr().String(), "admin", s.AdminAddr().String(), "transport", s.transport.mode())
 
 	var serveErr error
 	select {

@@ -3,6 +3,7 @@ package orderservice
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/handler/inventoryservice"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // These tests run the real InventoryService on a loopback port and reach
@@ -139,8 +141,12 @@ func dialInventory(t *testing.T, addr string) *client.Conn {
 	return conn
 }
 
+// testCaller is the caller of the calls serveOrders serves.
+var testCaller = platform.Caller{Addr: netip.MustParseAddr("192.0.2.50"), Via: "peer"}
+
 // serveOrders serves s on a loopback port and returns a client, and a
-// channel that receives what each unary handler returned.
+// channel that receives what each unary handler returned. Every call's
+// caller is testCaller, as the service's server would establish it.
 func serveOrders(t *testing.T, s *Service) (ordersv1.OrderServiceClient, <-chan error) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -149,7 +155,7 @@ func serveOrders(t *testing.T, s *Service) (ordersv1.OrderServiceClient, <-chan 
 	}
 	handled := make(chan error, 16)
 	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		resp, err := handler(ctx, req)
+		resp, err := handler(platform.WithCaller(ctx, testCaller), req)
 		handled <- err
 		return resp, err
 	}))

@@ -4,18 +4,14 @@ import (
 	"container/list"
 	"context"
 	"math"
-	"net"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
 // defaultMaxCallers bounds how many callers' buckets a writeLimiter keeps:
@@ -28,16 +24,15 @@ const defaultMaxCallers = 100_000
 // told in a google.rpc.RetryInfo when the next one comes. A nil
 // *writeLimiter allows everything.
 //
-// The caller is the client's IP address (an IPv6 client by its /64, the
-// block one host gets, so that it cannot step around its limit by changing
-// addresses). A call that arrives from this host (the REST gateway, which
-// calls the gRPC server over loopback) is counted against the address in
-// its x-forwarded-for metadata instead, the one the gateway appended: the
-// HTTP client's own address. Addresses before it in the list come from the
-// client's X-Forwarded-For header, which anyone can write, and metadata
-// from elsewhere than this host is ignored for the same reason. Behind an
-// L7 proxy (an Ingress) that makes every REST caller the proxy: count the
-// proxy's hops from the right instead, if it is trusted.
+// The caller is the one the server established for the call
+// (platform.CallerFrom), the same the access log and the authorization
+// policy see: the identity of its client certificate under mTLS, else its
+// address (an IPv6 client by its /64, the block one host gets, so that it
+// cannot step around its limit by changing addresses). A REST call is the
+// HTTP client's address, which the service's own gateway vouches for; an
+// x-forwarded-for sent by anyone but a proxy in TRUSTED_PROXIES is
+// ignored, so a caller cannot pick a fresh bucket by naming another
+// address.
 //
 // A bucket unused for as long as it takes to fill is full again, no
 // different from a new one, so it is forgotten then: memory follows the
@@ -148,56 +143,8 @@ func (l *writeLimiter) removeLocked(e *list.Element) {
 	delete(l.buckets, l.lru.Remove(e).(*bucket).caller)
 }
 
-// callerOf returns who makes the call in ctx, as [writeLimiter] describes.
+// callerOf returns who makes the call in ctx: the caller the server
+// established for it (platform.CallerFrom), by its Key.
 func callerOf(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok || p.Addr == nil {
-		return "unknown"
-	}
-	remote, ok := addrOf(p.Addr)
-	if !ok {
-		return p.Addr.String() // not IP: a Unix socket, an in-memory pipe
-	}
-	if local, _ := addrOf(p.LocalAddr); remote.IsLoopback() || remote == local {
-		if forwarded, ok := lastForwarded(ctx); ok {
-			remote = forwarded
-		}
-	}
-	return callerKey(remote)
-}
-
-// lastForwarded returns the last address of the first x-forwarded-for
-// value, which is the one the gateway appended.
-func lastForwarded(ctx context.Context) (netip.Addr, bool) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("x-forwarded-for")
-	if len(values) == 0 {
-		return netip.Addr{}, false
-	}
-	addrs := values[0]
-	last := strings.TrimSpace(addrs[strings.LastIndexByte(addrs, ',')+1:])
-	a, err := netip.ParseAddr(last)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap().WithZone(""), true
-}
-
-func addrOf(a net.Addr) (netip.Addr, bool) {
-	tcp, ok := a.(*net.TCPAddr)
-	if !ok {
-		return netip.Addr{}, false
-	}
-	ip, ok := netip.AddrFromSlice(tcp.IP)
-	return ip.Unmap(), ok
-}
-
-// callerKey is the bucket of an address: an IPv4 address, or an IPv6
-// address's /64.
-func callerKey(a netip.Addr) string {
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
+	return platform.CallerFrom(ctx).Key()
 }

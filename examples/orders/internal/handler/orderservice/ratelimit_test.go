@@ -2,7 +2,7 @@ package orderservice
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -10,8 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -147,39 +145,29 @@ func TestWriteLimiterMemory(t *testing.T) {
 	}
 }
 
-// callFrom returns a context of a call from remote to local, with the
-// x-forwarded-for values given.
-func callFrom(remote, local string, forwardedFor ...string) context.Context {
-	p := &peer.Peer{Addr: &net.TCPAddr{IP: net.ParseIP(remote), Port: 40000}}
-	if local != "" {
-		p.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local), Port: 50051}
+// callFrom returns a context of a call whose caller the server
+// established as addr (and principal, if given).
+func callFrom(addr string, principal ...string) context.Context {
+	c := platform.Caller{Addr: netip.MustParseAddr(addr), Via: "peer"}
+	if len(principal) > 0 {
+		c.Principal = principal[0]
 	}
-	ctx := peer.NewContext(context.Background(), p)
-	if len(forwardedFor) > 0 {
-		md := metadata.MD{"x-forwarded-for": forwardedFor}
-		ctx = metadata.NewIncomingContext(ctx, md)
-	}
-	return ctx
+	return platform.WithCaller(context.Background(), c)
 }
 
+// TestCallerOf checks that writes are counted against the caller the
+// server established; how it is established (certificates, trusted
+// proxies, the gateway) is the server's, tested there.
 func TestCallerOf(t *testing.T) {
 	tests := []struct {
 		name string
 		ctx  context.Context
 		want string
 	}{
-		{name: "the peer's address", ctx: callFrom("10.0.0.1", "10.0.0.9"), want: "10.0.0.1"},
-		{name: "an IPv4-mapped IPv6 address", ctx: callFrom("::ffff:10.0.0.1", ""), want: "10.0.0.1"},
-		{name: "an IPv6 peer by its /64", ctx: callFrom("2001:db8:1:2:aaaa::1", ""), want: "2001:db8:1:2::/64"},
-		{name: "the gateway's x-forwarded-for over loopback", ctx: callFrom("127.0.0.1", "127.0.0.1", "192.0.2.7"), want: "192.0.2.7"},
-		{name: "the gateway's x-forwarded-for from this host's own address", ctx: callFrom("10.0.0.9", "10.0.0.9", "192.0.2.7"), want: "192.0.2.7"},
-		{name: "the address the gateway appended, not the client's claims", ctx: callFrom("127.0.0.1", "127.0.0.1", "6.6.6.6, 192.0.2.7"), want: "192.0.2.7"},
-		{name: "the first x-forwarded-for value", ctx: callFrom("127.0.0.1", "127.0.0.1", "192.0.2.7", "6.6.6.6"), want: "192.0.2.7"},
-		{name: "an IPv6 client of the gateway by its /64", ctx: callFrom("127.0.0.1", "127.0.0.1", "2001:db8::1"), want: "2001:db8::/64"},
-		{name: "x-forwarded-for from another host is ignored", ctx: callFrom("10.0.0.1", "10.0.0.9", "192.0.2.7"), want: "10.0.0.1"},
-		{name: "a malformed x-forwarded-for is ignored", ctx: callFrom("127.0.0.1", "127.0.0.1", "unknown"), want: "127.0.0.1"},
-		{name: "no peer", ctx: context.Background(), want: "unknown"},
-		{name: "a peer that is not IP", ctx: peer.NewContext(context.Background(), &peer.Peer{Addr: &net.UnixAddr{Name: "/run/orders.sock", Net: "unix"}}), want: "/run/orders.sock"},
+		{name: "the address", ctx: callFrom("10.0.0.1"), want: "10.0.0.1"},
+		{name: "an IPv6 caller by its /64", ctx: callFrom("2001:db8:1:2:aaaa::1"), want: "2001:db8:1:2::/64"},
+		{name: "a client certificate's identity", ctx: callFrom("10.0.0.1", "spiffe://example.org/ns/shop/sa/web"), want: "spiffe://example.org/ns/shop/sa/web"},
+		{name: "no caller", ctx: context.Background(), want: "unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +215,7 @@ func TestWriteLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rate := deps.Rate{Events: 1, Per: time.Second, Burst: 1}
 			s, clock := newTestServiceWith(t, &deps.Deps{WriteRate: rate})
-			ctx := callFrom("192.0.2.7", "10.0.0.9")
+			ctx := callFrom("192.0.2.7")
 			// The empty requests are invalid, which does not matter: every
 			// write counts, valid or not.
 			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
@@ -250,15 +238,16 @@ func TestWriteLimits(t *testing.T) {
 			}
 			// Another caller is not held up, and the first may write again
 			// after the delay it was given.
-			checkErr(t, tt.call(callFrom("192.0.2.8", "10.0.0.9"), s), codes.InvalidArgument, "INVALID_REQUEST")
+			checkErr(t, tt.call(callFrom("192.0.2.8"), s), codes.InvalidArgument, "INVALID_REQUEST")
 			clock.Advance(time.Second)
 			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
 		})
 	}
 }
 
-// TestWriteLimitsOverGRPC checks that over a real connection the caller is
-// the peer and the details reach the client.
+// TestWriteLimitsOverGRPC checks that over a real connection the limit
+// applies to the caller the server established and the details reach the
+// client.
 func TestWriteLimitsOverGRPC(t *testing.T) {
 	s, _ := newTestServiceWith(t, &deps.Deps{WriteRate: deps.Rate{Events: 1, Per: time.Hour, Burst: 1}})
 	orders, _ := serveOrders(t, s)
@@ -267,8 +256,8 @@ func TestWriteLimitsOverGRPC(t *testing.T) {
 	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 	_, err = orders.DeleteOrder(testCtx(t), req)
 	checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
-	if got := apierr.Metadata(err)["caller"]; got != "127.0.0.1" {
-		t.Errorf("caller = %q, want 127.0.0.1", got)
+	if got := apierr.Metadata(err)["caller"]; got != testCaller.Key() {
+		t.Errorf("caller = %q, want %s", got, testCaller.Key())
 	}
 	if d, ok := apierr.RetryDelay(err); d != time.Hour || !ok {
 		t.Errorf("RetryDelay = %v, %v; want 1h", d, ok)
