@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
@@ -17,7 +18,25 @@ const (
 	maxUnits = 1_000_000_000_000
 	// maxTTL is the longest reservation the API allows.
 	maxTTL = 24 * time.Hour
+	// maxLines bounds a reservation's lines, as OrderService bounds an
+	// order's items: past it, lines are not checked one by one.
+	maxLines = 100
+	// maxEcho bounds how much of a caller's value a violation quotes.
+	maxEcho = 64
 )
+
+// echo is a caller's value as a violation may quote it: at most maxEcho
+// bytes, cut at a character boundary, with "..." when cut.
+func echo(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
 
 var (
 	// shopPattern is OrderService's rule for shops, so that every order's
@@ -40,7 +59,7 @@ func (v *violations) checkShop(field, shop string) {
 	case shop == "":
 		v.Add(field, "required")
 	case !shopPattern.MatchString(shop):
-		v.Add(field, "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit, got %q", shop)
+		v.Add(field, "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit, got %q", echo(shop))
 	}
 }
 
@@ -49,7 +68,7 @@ func (v *violations) checkSKU(field, sku string) {
 	case sku == "":
 		v.Add(field, "required")
 	case !skuPattern.MatchString(sku):
-		v.Add(field, "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
+		v.Add(field, "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", echo(sku))
 	}
 }
 
@@ -58,15 +77,19 @@ func (v *violations) checkReservationID(field, id string) {
 	case id == "":
 		v.Add(field, "required: choose one per order (the order's ID), so that retries reserve once")
 	case !reservationIDPattern.MatchString(id):
-		v.Add(field, "must be 1 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", id)
+		v.Add(field, "must be 1 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", echo(id))
 	}
 }
 
 // checkLines checks a reservation's lines. A SKU may appear on several
 // lines; they are reserved together.
 func (v *violations) checkLines(field string, lines []*inventoryv1.ReserveStockRequest_Line) {
-	if len(lines) == 0 {
+	switch {
+	case len(lines) == 0:
 		v.Add(field, "required: reserve at least one line")
+		return
+	case len(lines) > maxLines:
+		v.Add(field, "must be at most %d lines, got %d", maxLines, len(lines))
 		return
 	}
 	for i, l := range lines {

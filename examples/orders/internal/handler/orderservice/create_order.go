@@ -40,7 +40,10 @@ import (
 // no order is stored then, nor when the inventory cannot be reached.
 //
 // CreateOrder is a write: it counts against the caller's write rate (see
-// [writeLimiter]) before anything else is checked.
+// [writeLimiter]) before anything else is checked. What a caller can make
+// the service hold is bounded: at most 100 items and 16 labels of 63
+// characters, and at most 32 MiB of orders in the store, past which creates
+// are RESOURCE_EXHAUSTED (STORE_FULL).
 func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequest) (*ordersv1.Order, error) {
 	if err := s.writes.allow(ctx); err != nil {
 		return nil, err

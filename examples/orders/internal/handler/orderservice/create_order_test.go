@@ -9,7 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/new-service/new-service/examples/orders/apierr"
 
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
@@ -195,6 +199,22 @@ func TestCreateOrderInvalid(t *testing.T) {
 			name:       "too many labels",
 			req:        &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: order(item("A", 1, 1, 0)).Items, Labels: tooManyLabels}},
 			wantFields: []string{"order.labels"},
+		},
+		{
+			name: "45,000 bad items get one violation",
+			req: &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: func() []*ordersv1.LineItem {
+				items := make([]*ordersv1.LineItem, 45_000)
+				for i := range items {
+					items[i] = item("", 0, 1, 0)
+				}
+				return items
+			}()}},
+			wantFields: []string{"order.items"},
+		},
+		{
+			name:       "label key and value too long",
+			req:        &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: order(item("A", 1, 1, 0)).Items, Labels: map[string]string{strings.Repeat("k", maxLabelChars+1): "v", "team": strings.Repeat("v", maxLabelChars+1), "": "x"}}},
+			wantFields: []string{"order.labels", "order.labels", `order.labels["team"]`},
 		},
 		{
 			name:       "total overflows",
@@ -431,5 +451,44 @@ func TestCreateOrderConcurrentRetries(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("order IDs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestCreateOrderEchoBounded checks that a violation quotes at most
+// maxEcho bytes of what the caller sent, however long it was.
+func TestCreateOrderEchoBounded(t *testing.T) {
+	s, _ := newTestService(t)
+	long := strings.Repeat("é", 1<<20)
+	_, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{Shop: long, Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item(long, 1, 1, 0)}}})
+	for _, v := range apierr.FieldViolations(err) {
+		if len(v.GetDescription()) > 300 {
+			t.Errorf("violation of %s is %d bytes long, want the caller's value cut to %d bytes", v.GetField(), len(v.GetDescription()), maxEcho)
+		}
+	}
+	if got := len(apierr.FieldViolations(err)); got != 2 {
+		t.Errorf("%d violations, want 2 (shop and the item's sku)", got)
+	}
+}
+
+// TestCreateOrderStoreFull checks that the store refuses orders past
+// maxStoreBytes with RESOURCE_EXHAUSTED (STORE_FULL), before any stock is
+// reserved, and takes them again once orders are deleted.
+func TestCreateOrderStoreFull(t *testing.T) {
+	s, _ := newTestService(t)
+	s.store.bytes = maxStoreBytes - 10 // as if full of orders
+	_, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}}})
+	if status.Code(err) != codes.ResourceExhausted || apierr.Reason(err) != "STORE_FULL" {
+		t.Fatalf("CreateOrder in a full store: %v, want RESOURCE_EXHAUSTED STORE_FULL", err)
+	}
+	s.store.bytes = 0
+	o := create(t, s, "s")
+	if s.store.bytes != proto.Size(o) {
+		t.Errorf("store counts %d bytes after one create, want the order's %d", s.store.bytes, proto.Size(o))
+	}
+	if _, err := s.DeleteOrder(t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: o.GetOrderId()}); err != nil {
+		t.Fatal(err)
+	}
+	if s.store.bytes != 0 {
+		t.Errorf("store counts %d bytes after deleting its only order, want 0", s.store.bytes)
 	}
 }

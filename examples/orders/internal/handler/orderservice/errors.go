@@ -27,6 +27,15 @@ func notFound(shop, id string) error {
 		WithResource(orderType, name, "", "no order with this ID in this shop; list the shop's orders to find it")
 }
 
+// storeFull reports that the in-memory store holds as many bytes of orders
+// as it may (STORE_FULL). It is the server's limit, not the caller's
+// quota, so it counts against the error budget: a full store pages.
+func storeFull() error {
+	return apierr.ResourceExhausted("the order store is full (%d MiB of orders); delete orders that are no longer needed", maxStoreBytes>>20).
+		WithReason("STORE_FULL").
+		WithMetadata("limitBytes", fmt.Sprint(maxStoreBytes))
+}
+
 // idTaken reports that an order ID cannot be used for a new order
 // (ORDER_ID_TAKEN); why says what holds it.
 func idTaken(shop, id, why string) error {

@@ -17,7 +17,10 @@ const (
 //	GET /v1/shops/{shop}/orders
 //
 // A page_size of 0 means 50, more than 1000 means 1000, and a negative one
-// is INVALID_ARGUMENT. The page size may change from call to call; the
+// is INVALID_ARGUMENT. A page also stops before it would pass 1 MiB
+// encoded (maxPageBytes), far below gRPC's 4 MiB message limit, so that
+// large orders make shorter pages, never a transport error (AIP-158 lets a
+// page hold fewer than page_size). The page size may change from call to call; the
 // filter (shop and state) may not: a page token used with another filter,
 // or one this service did not issue, is INVALID_ARGUMENT.
 //

@@ -241,3 +241,48 @@ func TestListOrdersConcurrentInserts(t *testing.T) {
 		}
 	}
 }
+
+// TestListOrdersPageBytes checks that a page of large orders is cut at
+// maxPageBytes, far below gRPC's message limit, with a token that leads to
+// the rest: every order comes exactly once, and no page is a transport
+// error.
+func TestListOrdersPageBytes(t *testing.T) {
+	s, _ := newTestService(t)
+	// The largest orders the API allows, near enough: 100 items with
+	// 64-character SKUs, about 9 KB each.
+	items := make([]*ordersv1.LineItem, maxItems)
+	for i := range items {
+		items[i] = item(fmt.Sprintf("%064d", i), 1, 1, 0)
+	}
+	const n = 150
+	for range n {
+		if _, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: items}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	token := ""
+	pages := 0
+	for {
+		resp, err := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s", PageSize: maxPageSize, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if size := proto.Size(resp); size > maxPageBytes+proto.Size(resp.GetOrders()[0])+1024 {
+			t.Errorf("page %d is %d bytes, want at most about %d", pages, size, maxPageBytes)
+		}
+		for _, o := range resp.GetOrders() {
+			if seen[o.GetOrderId()] {
+				t.Errorf("order %s returned twice", o.GetOrderId())
+			}
+			seen[o.GetOrderId()] = true
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if len(seen) != n || pages < 2 {
+		t.Errorf("%d orders in %d pages, want %d orders in at least 2 pages", len(seen), pages, n)
+	}
+}

@@ -18,6 +18,17 @@ import (
 // idempotencyWindow is how long CreateOrder remembers a request_id.
 const idempotencyWindow = 24 * time.Hour
 
+// maxStoreBytes bounds the orders the store holds, by their encoded size,
+// so that callers cannot grow the process past its memory limit (256 MiB
+// in the Kubernetes manifests): 32 MiB of orders is well under half of it
+// in Go's memory, with the idempotency window's copies.
+const maxStoreBytes = 32 << 20
+
+// maxPageBytes bounds the encoded size of one ListOrders page, far below
+// gRPC's 4 MiB message limit: a page of large orders is cut short (with a
+// next_page_token) rather than failing in the transport.
+const maxPageBytes = 1 << 20
+
 // maxIDAttempts bounds the search for a free server-chosen ID. A random ID
 // collides only with one a caller chose, so the second attempt succeeds in
 // practice; the bound turns a broken generator into an error, not a hang.
@@ -35,6 +46,9 @@ type store struct {
 	// updates take the next one.
 	rev   uint64
 	shops map[string]*shopOrders
+	// bytes is the encoded size of every stored order, at most
+	// maxStoreBytes (a create is refused past it).
+	bytes int
 
 	// requests remembers the request IDs of the last idempotencyWindow;
 	// requestLog holds the same entries oldest first, so expiring them
@@ -98,6 +112,7 @@ func (s *store) get(shop, id string) (*ordersv1.Order, error) {
 func (s *store) list(shop string, state ordersv1.Order_State, after uint64, limit int) (page []*ordersv1.Order, next uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	size := 0 // of the page so far, encoded
 	sh := s.shops[shop]
 	if sh == nil {
 		return nil, 0
@@ -109,10 +124,11 @@ func (s *store) list(shop string, state ordersv1.Order_State, after uint64, limi
 		}
 		// Only a further match proves there is a next page; without this
 		// look-ahead the last page could come with a token to an empty one.
-		if len(page) == limit {
+		if len(page) == limit || len(page) > 0 && size+proto.Size(r.order) > maxPageBytes {
 			return page, next
 		}
 		page = append(page, clone(r.order))
+		size += proto.Size(r.order)
 		next = r.seq
 	}
 	return page, 0
@@ -163,6 +179,9 @@ func (s *store) begin(now time.Time, o *ordersv1.Order, newID func() string, req
 		}
 	}
 
+	if s.bytes+proto.Size(o) > maxStoreBytes {
+		return nil, nil, storeFull()
+	}
 	id := o.GetOrderId()
 	if req != nil {
 		id = req.orderID
@@ -240,6 +259,7 @@ func (s *store) finish(now time.Time, c *claim, o *ordersv1.Order) (*ordersv1.Or
 		s.shops[o.GetShop()] = sh
 	}
 	r := &record{seq: s.rev, order: o}
+	s.bytes += proto.Size(o)
 	sh.byID[o.GetOrderId()] = r
 	sh.bySeq = append(sh.bySeq, r)
 
@@ -282,6 +302,7 @@ func (s *store) modify(now time.Time, shop, id, etag string, change func(*orders
 	s.rev++
 	o.UpdateTime = timestamppb.New(now)
 	o.Etag = etagOf(s.rev)
+	s.bytes += proto.Size(o) - proto.Size(r.order)
 	r.order = o
 	frozen := clone(o)
 	s.broker.publish(shop, &ordersv1.OrderEvent{
@@ -303,6 +324,7 @@ func (s *store) delete(now time.Time, shop, id, etag string) error {
 		return staleEtag(shop, id, etag)
 	}
 	sh := s.shops[shop]
+	s.bytes -= proto.Size(r.order)
 	delete(sh.byID, id)
 	i := sort.Search(len(sh.bySeq), func(i int) bool { return sh.bySeq[i].seq >= r.seq })
 	sh.bySeq = slices.Delete(sh.bySeq, i, i+1)

@@ -2,20 +2,32 @@ package orderservice
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
-// Limits from the API's comments.
+// Limits from the API's comments, and the ones that bound what a caller
+// can make this service hold, check and echo back.
 const (
 	maxNoteChars = 500
 	maxLabels    = 16
-	minQuantity  = 1
-	maxQuantity  = 1000
-	maxNanos     = 999_999_999
+	// maxLabelChars bounds a label's key and its value (Kubernetes' label
+	// value limit).
+	maxLabelChars = 63
+	// maxItems bounds an order's line items. Items past it are not checked
+	// one by one: a request with 45,000 bad items gets one violation, not
+	// 45,000.
+	maxItems    = 100
+	minQuantity = 1
+	maxQuantity = 1000
+	maxNanos    = 999_999_999
+	// maxEcho bounds how much of a caller's value a violation quotes.
+	maxEcho = 64
 )
 
 var (
@@ -43,7 +55,7 @@ func (v *violations) checkID(field, id string) {
 	case id == "":
 		v.Add(field, "required")
 	case !idPattern.MatchString(id):
-		v.Add(field, "%s, got %q", idRule, id)
+		v.Add(field, "%s, got %q", idRule, echo(id))
 	}
 }
 
@@ -58,15 +70,41 @@ func (v *violations) checkNote(field, note string) {
 func (v *violations) checkLabels(field string, labels map[string]string) {
 	if len(labels) > maxLabels {
 		v.Add(field, "must be at most %d labels, got %d", maxLabels, len(labels))
+		return
 	}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if n := utf8.RuneCountInString(k); n == 0 || n > maxLabelChars {
+			v.Add(field, "keys must be 1 to %d characters, got %d in %q", maxLabelChars, n, echo(k))
+		}
+		if n := utf8.RuneCountInString(labels[k]); n > maxLabelChars {
+			v.Add(fmt.Sprintf("%s[%q]", field, echo(k)), "must be at most %d characters, got %d", maxLabelChars, n)
+		}
+	}
+}
+
+// echo is a caller's value as a violation may quote it: at most maxEcho
+// bytes, cut at a character boundary, with "..." when cut.
+func echo(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // checkItems checks an order's line items and returns their total, or nil
 // if a violation was found (including a total too large for Money). field
 // is the items' path, e.g. "order.items".
 func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *ordersv1.Money {
-	if len(items) == 0 {
+	switch {
+	case len(items) == 0:
 		v.Add(field, "required: an order has at least one item")
+		return nil
+	case len(items) > maxItems:
+		v.Add(field, "must be at most %d items, got %d", maxItems, len(items))
 		return nil
 	}
 	before := v.Len()
@@ -77,7 +115,7 @@ func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *order
 		case sku == "":
 			v.Add(path+".sku", "required")
 		case !skuPattern.MatchString(sku):
-			v.Add(path+".sku", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", sku)
+			v.Add(path+".sku", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got %q", echo(sku))
 		}
 		if q := item.GetQuantity(); q < minQuantity || q > maxQuantity {
 			v.Add(path+".quantity", "must be between %d and %d, got %d", minQuantity, maxQuantity, q)
@@ -113,7 +151,7 @@ func (v *violations) checkItems(field string, items []*ordersv1.LineItem) *order
 // checkMoney checks one amount; field is its path.
 func (v *violations) checkMoney(field string, m *ordersv1.Money) {
 	if code := m.GetCurrencyCode(); !currencyPattern.MatchString(code) {
-		v.Add(field+".currency_code", "must be a three-letter upper-case ISO 4217 code such as EUR, got %q", code)
+		v.Add(field+".currency_code", "must be a three-letter upper-case ISO 4217 code such as EUR, got %q", echo(code))
 	}
 	units, nanos := m.GetUnits(), m.GetNanos()
 	switch {
@@ -127,7 +165,7 @@ func (v *violations) checkMoney(field string, m *ordersv1.Money) {
 // checkRequestID checks an optional idempotency key.
 func (v *violations) checkRequestID(field, id string) {
 	if id != "" && !uuidPattern.MatchString(id) {
-		v.Add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", id)
+		v.Add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got %q", echo(id))
 	}
 }
 
