@@ -143,7 +143,8 @@ func TestCIWorkflowJobs(t *testing.T) {
 				name string
 				run  string
 			}{
-				{"tests", "go tool task test"},
+				{"tests", "go test ./..."},
+				{"known vulnerabilities", "go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./..."},
 				{"proto lint", "go tool -modfile=tools.go.mod buf lint"},
 				{"breaking changes", "go tool -modfile=tools.go.mod buf breaking --against '.git#branch=main'"},
 				{"drift check", "go run github.com/new-service/new-service/cmd/new-service@latest check"},

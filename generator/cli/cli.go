@@ -85,7 +85,7 @@ func warnOptional(stdout io.Writer) func(*write.StepError) {
 			}
 			fmt.Fprintf(stdout, "new-service: warning:   %s\n", line)
 		}
-		fmt.Fprintf(stdout, "new-service: warning: %s: the service builds and serves without it; fix the proto and run 'go tool task generate'\n", e.Step.Name)
+		fmt.Fprintf(stdout, "new-service: warning: %s: the service builds and serves without it; fix the proto and run 'go tool -modfile=tools.go.mod task generate'\n", e.Step.Name)
 	}
 }
 

@@ -123,9 +123,9 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "new-service: created %s (%s, module %s)\n", dir, opts.Name, opts.Module)
 	if f.noBuild {
-		fmt.Fprintf(stdout, "next: cd %s && go tool task generate && go mod tidy && go tool task test\n", dir)
+		fmt.Fprintf(stdout, "next: cd %s && go tool -modfile=tools.go.mod task generate && go mod tidy && go tool -modfile=tools.go.mod task test\n", dir)
 	} else {
-		fmt.Fprintf(stdout, "next: cd %s && go tool task test && go tool task run\n", dir)
+		fmt.Fprintf(stdout, "next: cd %s && go tool -modfile=tools.go.mod task test && go tool -modfile=tools.go.mod task run\n", dir)
 	}
 	return nil
 }
