@@ -72,6 +72,7 @@ var table = []entry{
 	{"internal/server/observability.go.tmpl", "internal/server/observability.go", once, Generated},
 	{"internal/server/grpcmetrics.go.tmpl", "internal/server/grpcmetrics.go", once, Generated},
 	{"internal/server/interceptors.go.tmpl", "internal/server/interceptors.go", once, Generated},
+	{"internal/server/limits.go.tmpl", "internal/server/limits.go", once, Generated},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
@@ -83,6 +84,7 @@ var table = []entry{
 	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
+	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},
