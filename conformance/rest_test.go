@@ -83,7 +83,7 @@ func TestRESTBadRequests(t *testing.T) {
 				{name: "wrong method", method: "DELETE", path: svc.rest.get("conformance"), status: 405, code: codes.Unimplemented, reason: "METHOD_NOT_ALLOWED"},
 				{name: "malformed JSON", method: "POST", path: svc.rest.post, body: `{"` + svc.rest.bigField + `": [`, status: 400, code: codes.InvalidArgument, reason: "INVALID_ARGUMENT"},
 				{name: "unknown field", method: "POST", path: svc.rest.post, body: `{"noSuchField": 1}`, status: 400, code: codes.InvalidArgument, reason: "INVALID_ARGUMENT"},
-				{name: "body over MAX_BODY_BYTES", method: "POST", path: svc.rest.post, body: big, status: 400, code: codes.InvalidArgument, reason: "INVALID_ARGUMENT"},
+				{name: "body over MAX_BODY_BYTES", method: "POST", path: svc.rest.post, body: big, status: 413, code: codes.ResourceExhausted, reason: "BODY_TOO_LARGE"},
 				{name: "invalid UTF-8 in a path parameter", method: "GET", path: svc.rest.get("%FF"), status: 400, code: codes.InvalidArgument, reason: "INVALID_UTF8"},
 				{name: "invalid UTF-8 in the query", method: "GET", path: svc.rest.get("conformance") + "?x=%FF", status: 400, code: codes.InvalidArgument, reason: "INVALID_UTF8"},
 				{name: "invalid escape in the path", method: "GET", path: svc.rest.get("%zz"), status: 400, plain: true},

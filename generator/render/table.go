@@ -78,6 +78,7 @@ var table = []entry{
 	{"internal/certs/certs.go.tmpl", "internal/certs/certs.go", once, Generated},
 	{"internal/auth/auth.go.tmpl", "internal/auth/auth.go", once, Generated},
 	{"internal/auth/auth_test.go.tmpl", "internal/auth/auth_test.go", once, Generated},
+	{"internal/server/limits.go.tmpl", "internal/server/limits.go", once, Generated},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
@@ -90,6 +91,7 @@ var table = []entry{
 	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
+	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},

@@ -27,13 +27,25 @@
 // DebugInfo details (stack traces, internal detail) are for the service's
 // own logs: the server strips them from every error it returns unless it
 // runs with -expose-debug-details.
+//
+// Every error is bounded, however much a request gives to complain about:
+// a gRPC status travels in one HTTP/2 trailer, and a trailer larger than
+// the peer accepts fails the call (or, with some peers, the whole
+// connection with every other call on it). A message is cut at
+// [MaxMessageBytes], a field, description or metadata value at
+// [MaxFieldBytes], each violation list at [MaxViolations] (ErrorInfo
+// metadata "droppedViolations" counts the rest) and all the details
+// together at [MaxDetailsBytes]. [Truncate] cuts caller-supplied values
+// that a handler echoes in a message.
 package apierr
 
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -59,6 +71,41 @@ type Error struct {
 	quota        *errdetails.QuotaFailure
 	precondition *errdetails.PreconditionFailure
 	others       []proto.Message
+	// dropped counts the violations not kept because a list was full.
+	dropped int
+}
+
+// Limits on what an error carries; see the package documentation.
+const (
+	// MaxMessageBytes is the longest message kept, in bytes.
+	MaxMessageBytes = 1024
+	// MaxFieldBytes is the longest violation field, description, subject
+	// or type, and metadata value, kept, in bytes.
+	MaxFieldBytes = 256
+	// MaxViolations is how many violations each list (BadRequest,
+	// QuotaFailure, PreconditionFailure) keeps.
+	MaxViolations = 50
+	// MaxDetailsBytes bounds the encoded size of all the details together;
+	// violations are dropped from the end until they fit.
+	MaxDetailsBytes = 16 << 10
+)
+
+// Truncate returns s cut to at most n bytes, on a UTF-8 boundary, ending
+// in "…" when it was cut. Use it on caller-supplied values a message or a
+// log line repeats.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	if n < len(ellipsis) {
+		return ""
+	}
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // New returns an error with the code, a reason and a message. An empty
@@ -68,7 +115,7 @@ func New(code codes.Code, reason, format string, args ...any) *Error {
 	if len(args) > 0 {
 		msg = fmt.Sprintf(format, args...)
 	}
-	e := &Error{code: code, message: msg, info: &errdetails.ErrorInfo{Domain: Domain}}
+	e := &Error{code: code, message: Truncate(msg, MaxMessageBytes), info: &errdetails.ErrorInfo{Domain: Domain}}
 	return e.WithReason(reason)
 }
 
@@ -215,7 +262,7 @@ func codeReason(c codes.Code) string {
 // WithDomain sets the ErrorInfo domain, for errors that belong to another
 // system than this service (e.g. a payment provider's).
 func (e *Error) WithDomain(domain string) *Error {
-	e.info.Domain = domain
+	e.info.Domain = Truncate(domain, MaxFieldBytes)
 	return e
 }
 
@@ -226,20 +273,24 @@ func (e *Error) WithMetadata(kv ...string) *Error {
 		e.info.Metadata = map[string]string{}
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.info.Metadata[kv[i]] = kv[i+1]
+		e.info.Metadata[Truncate(kv[i], MaxFieldBytes)] = Truncate(kv[i+1], MaxFieldBytes)
 	}
 	return e
 }
 
 // WithFieldViolation adds a google.rpc.BadRequest field violation: field is
 // a path into the request ("order.items[0].sku"), description says what is
-// wrong and how to fix it.
+// wrong and how to fix it. Past [MaxViolations] it is only counted.
 func (e *Error) WithFieldViolation(field, description string) *Error {
 	if e.badRequest == nil {
 		e.badRequest = &errdetails.BadRequest{}
 	}
+	if len(e.badRequest.FieldViolations) >= MaxViolations {
+		e.dropped++
+		return e
+	}
 	e.badRequest.FieldViolations = append(e.badRequest.FieldViolations,
-		&errdetails.BadRequest_FieldViolation{Field: field, Description: description})
+		&errdetails.BadRequest_FieldViolation{Field: Truncate(field, MaxFieldBytes), Description: Truncate(description, MaxFieldBytes)})
 	return e
 }
 
@@ -264,11 +315,17 @@ func (e *Error) set(d proto.Message) *Error {
 }
 
 // WithQuotaViolation adds a google.rpc.QuotaFailure violation: which quota
-// subject ("client:1.2.3.4") ran out, and a description.
+// subject ("client:1.2.3.4") ran out, and a description. Past
+// [MaxViolations] it is only counted.
 func (e *Error) WithQuotaViolation(subject, description string) *Error {
 	if e.quota == nil {
 		e.quota = &errdetails.QuotaFailure{}
 	}
+	if len(e.quota.Violations) >= MaxViolations {
+		e.dropped++
+		return e
+	}
+	subject, description = Truncate(subject, MaxFieldBytes), Truncate(description, MaxFieldBytes)
 	e.quota.Violations = append(e.quota.Violations,
 		&errdetails.QuotaFailure_Violation{Subject: subject, Description: description})
 	return e
@@ -276,11 +333,17 @@ func (e *Error) WithQuotaViolation(subject, description string) *Error {
 
 // WithPreconditionViolation adds a google.rpc.PreconditionFailure
 // violation: its type ("STATE"), subject ("shops/s1/orders/42") and a
-// description of what must change first.
+// description of what must change first. Past [MaxViolations] it is only
+// counted.
 func (e *Error) WithPreconditionViolation(typ, subject, description string) *Error {
 	if e.precondition == nil {
 		e.precondition = &errdetails.PreconditionFailure{}
 	}
+	if len(e.precondition.Violations) >= MaxViolations {
+		e.dropped++
+		return e
+	}
+	typ, subject, description = Truncate(typ, MaxFieldBytes), Truncate(subject, MaxFieldBytes), Truncate(description, MaxFieldBytes)
 	e.precondition.Violations = append(e.precondition.Violations,
 		&errdetails.PreconditionFailure_Violation{Type: typ, Subject: subject, Description: description})
 	return e
@@ -316,30 +379,88 @@ func (e *Error) Error() string {
 func (e *Error) Code() codes.Code { return e.code }
 
 // GRPCStatus returns the status with every detail; grpc-go calls it when a
-// handler returns the Error.
+// handler returns the Error. Details over [MaxDetailsBytes] lose violations
+// from the end of their lists, and the ErrorInfo metadata
+// "droppedViolations" says how many violations are not listed.
 func (e *Error) GRPCStatus() *status.Status {
-	details := []proto.Message{e.info}
-	if e.badRequest != nil {
-		details = append(details, e.badRequest)
+	info := e.info
+	br, qf, pf := cloneList(e.badRequest), cloneList(e.quota), cloneList(e.precondition)
+	dropped := e.dropped
+	for {
+		details := []proto.Message{info}
+		for _, d := range []proto.Message{br, qf, pf} {
+			if d != nil && d.ProtoReflect().IsValid() {
+				details = append(details, d)
+			}
+		}
+		details = append(details, e.others...)
+		if size(details) <= MaxDetailsBytes || !shrink(br, qf, pf, &dropped) {
+			if dropped > 0 {
+				info = proto.CloneOf(e.info)
+				if info.Metadata == nil {
+					info.Metadata = map[string]string{}
+				}
+				info.Metadata["droppedViolations"] = strconv.Itoa(dropped)
+				details[0] = info
+			}
+			return withDetails(e.code, e.message, details)
+		}
 	}
-	if e.quota != nil {
-		details = append(details, e.quota)
+}
+
+// size is the encoded size of details.
+func size(details []proto.Message) int {
+	n := 0
+	for _, d := range details {
+		n += proto.Size(d)
 	}
-	if e.precondition != nil {
-		details = append(details, e.precondition)
+	return n
+}
+
+// cloneList copies a violation list so that shrinking it for one status
+// leaves the Error as built; nil stays nil.
+func cloneList[T proto.Message](m T) T {
+	if !m.ProtoReflect().IsValid() {
+		return m
 	}
-	details = append(details, e.others...)
-	st := status.New(e.code, e.message)
+	return proto.CloneOf(m)
+}
+
+// shrink halves the longest of the violation lists, counting what it
+// drops, and reports whether there was anything to drop.
+func shrink(br *errdetails.BadRequest, qf *errdetails.QuotaFailure, pf *errdetails.PreconditionFailure, dropped *int) bool {
+	n := max(len(br.GetFieldViolations()), len(qf.GetViolations()), len(pf.GetViolations()))
+	if n == 0 {
+		return false
+	}
+	keep := n / 2
+	switch {
+	case len(br.GetFieldViolations()) == n:
+		*dropped += n - keep
+		br.FieldViolations = br.FieldViolations[:keep]
+	case len(qf.GetViolations()) == n:
+		*dropped += n - keep
+		qf.Violations = qf.Violations[:keep]
+	default:
+		*dropped += n - keep
+		pf.Violations = pf.Violations[:keep]
+	}
+	return true
+}
+
+// withDetails returns a status with the code, message and details.
+func withDetails(code codes.Code, message string, details []proto.Message) *status.Status {
+	st := status.New(code, message)
 	v1 := make([]protoadapt.MessageV1, len(details))
 	for i, d := range details {
 		v1[i] = protoadapt.MessageV1Of(d)
 	}
-	withDetails, err := st.WithDetails(v1...)
+	out, err := st.WithDetails(v1...)
 	if err != nil {
 		// Only an OK code refuses details; an OK "error" has none to lose.
 		return st
 	}
-	return withDetails
+	return out
 }
 
 // Violations collects what is wrong with a request, field by field, so that
@@ -356,34 +477,55 @@ func (e *Error) GRPCStatus() *status.Status {
 // The zero value is empty and ready to use.
 type Violations struct {
 	list []*errdetails.BadRequest_FieldViolation
+	// n counts every violation added; only the first MaxViolations are
+	// kept, so a request with a million bad items costs no more memory
+	// than one with MaxViolations.
+	n int
 }
 
 // Add records that field (a path into the request, "order.items[0].sku")
-// is wrong, with a description that says how to fix it.
+// is wrong, with a description that says how to fix it. Past
+// [MaxViolations] it is only counted.
 func (v *Violations) Add(field, format string, args ...any) {
-	v.list = append(v.list, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+	v.n++
+	if len(v.list) >= MaxViolations {
+		return
+	}
+	v.list = append(v.list, &errdetails.BadRequest_FieldViolation{
+		Field:       Truncate(field, MaxFieldBytes),
+		Description: Truncate(fmt.Sprintf(format, args...), MaxFieldBytes),
+	})
 }
 
-// Len is the number of violations recorded.
-func (v *Violations) Len() int { return len(v.list) }
+// Len is the number of violations recorded, listed or not.
+func (v *Violations) Len() int { return v.n }
+
+// maxNamedFields is how many fields the message of [Violations.Err] names.
+const maxNamedFields = 5
 
 // Err returns INVALID_ARGUMENT with reason INVALID_REQUEST and a
-// google.rpc.BadRequest listing every violation, or nil when there is
-// none. The message names the field, or how many there are.
+// google.rpc.BadRequest listing the violations (the first
+// [MaxViolations]; ErrorInfo metadata "droppedViolations" counts the
+// rest), or nil when there is none. The message names the field, or how
+// many there are and the first few.
 func (v *Violations) Err() error {
-	if len(v.list) == 0 {
+	if v.n == 0 {
 		return nil
 	}
 	msg := fmt.Sprintf("invalid request: %s: %s", v.list[0].GetField(), v.list[0].GetDescription())
-	if len(v.list) > 1 {
-		fields := make([]string, len(v.list))
-		for i, fv := range v.list {
-			fields[i] = fv.GetField()
+	if v.n > 1 {
+		fields := make([]string, 0, maxNamedFields+1)
+		for _, fv := range v.list[:min(len(v.list), maxNamedFields)] {
+			fields = append(fields, fv.GetField())
 		}
-		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", len(v.list), strings.Join(fields, ", "))
+		if v.n > maxNamedFields {
+			fields = append(fields, fmt.Sprintf("and %d more", v.n-maxNamedFields))
+		}
+		msg = fmt.Sprintf("invalid request: %d problems, with %s; see the google.rpc.BadRequest detail", v.n, strings.Join(fields, ", "))
 	}
 	e := InvalidArgument("%s", msg).WithReason("INVALID_REQUEST")
 	e.badRequest = &errdetails.BadRequest{FieldViolations: v.list}
+	e.dropped = v.n - len(v.list)
 	return e
 }
 

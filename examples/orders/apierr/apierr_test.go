@@ -196,3 +196,65 @@ func TestViolations(t *testing.T) {
 		t.Errorf("field violations = %v", fv)
 	}
 }
+
+// TestBounds checks that an error stays small however much a request gives
+// to complain about: violations past MaxViolations are counted in the
+// ErrorInfo metadata, long strings are cut, and the whole status fits.
+func TestBounds(t *testing.T) {
+	var v apierr.Violations
+	for i := range 10_000 {
+		v.Add(fmt.Sprintf("items[%d].sku", i), "must be a SKU, got %q", strings.Repeat("!", 1000))
+	}
+	err := v.Err()
+	if v.Len() != 10_000 {
+		t.Errorf("Len = %d, want 10000", v.Len())
+	}
+	fvs := apierr.FieldViolations(err)
+	if len(fvs) != apierr.MaxViolations {
+		t.Errorf("%d violations listed, want %d", len(fvs), apierr.MaxViolations)
+	}
+	if got := apierr.Metadata(err)["droppedViolations"]; got != fmt.Sprint(10_000-apierr.MaxViolations) {
+		t.Errorf("droppedViolations = %q, want %d", got, 10_000-apierr.MaxViolations)
+	}
+	for _, fv := range fvs {
+		if len(fv.GetDescription()) > apierr.MaxFieldBytes {
+			t.Fatalf("description of %d bytes, want at most %d", len(fv.GetDescription()), apierr.MaxFieldBytes)
+		}
+	}
+	st := status.Convert(err)
+	if len(st.Message()) > apierr.MaxMessageBytes {
+		t.Errorf("message of %d bytes, want at most %d", len(st.Message()), apierr.MaxMessageBytes)
+	}
+	size := 0
+	for _, d := range st.Proto().GetDetails() {
+		size += len(d.GetValue())
+	}
+	if size > apierr.MaxDetailsBytes {
+		t.Errorf("details of %d bytes, want at most %d", size, apierr.MaxDetailsBytes)
+	}
+
+	long := apierr.InvalidArgument("%s", strings.Repeat("é", 5000))
+	if msg := status.Convert(long).Message(); len(msg) > apierr.MaxMessageBytes || !strings.HasSuffix(msg, "…") {
+		t.Errorf("message of %d bytes ending %q, want at most %d ending in …", len(msg), msg[len(msg)-3:], apierr.MaxMessageBytes)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short", "abc", 5, "abc"},
+		{"cut", "abcdef", 5, "ab…"},
+		{"rune boundary", "aééé", 5, "a…"},
+		{"too small for the ellipsis", "abcdef", 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := apierr.Truncate(tt.in, tt.n); got != tt.want {
+				t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -83,6 +84,43 @@ type Config struct {
 	// proxy forwarded (TRUSTED_PROXIES, comma-separated CIDRs, default none).
 	// The service's own REST gateway needs no entry.
 	TrustedProxies []netip.Prefix
+
+	// Limits: how much of the service one caller may use. Each bounds
+	// something a caller controls, so that no caller can exhaust the
+	// process or fail other callers' calls. Zero turns a limit off.
+
+	// MaxRecvMsgBytes is the largest request message gRPC accepts
+	// (MAX_RECV_MSG_BYTES, default 4 MiB); a larger one fails with
+	// RESOURCE_EXHAUSTED before the handler runs.
+	MaxRecvMsgBytes int64
+	// MaxSendMsgBytes is the largest response message the server sends
+	// (MAX_SEND_MSG_BYTES, default 4 MiB); a handler's larger response
+	// fails the call with RESOURCE_EXHAUSTED, counted and logged as such.
+	MaxSendMsgBytes int64
+	// MaxHeaderBytes bounds a gRPC call's metadata (HTTP/2 header list)
+	// and a REST or admin request's headers (MAX_HEADER_BYTES, default
+	// 64 KiB).
+	MaxHeaderBytes int64
+	// MaxConcurrentStreams is how many calls one gRPC connection may have
+	// in flight (MAX_CONCURRENT_STREAMS, default 250); more wait in the
+	// client. The REST gateway's calls share one connection, so this also
+	// bounds concurrent REST calls.
+	MaxConcurrentStreams int64
+	// MaxConnections is how many connections the gRPC and the REST
+	// listener each hold open at once (MAX_CONNECTIONS, default 1000);
+	// more wait in the kernel's accept queue.
+	MaxConnections int64
+	// ReadHeaderTimeout bounds reading a REST or admin request's headers
+	// (READ_HEADER_TIMEOUT, default 10s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a REST or admin request's body, from the
+	// end of its headers (READ_TIMEOUT, default 30s): a caller sending a
+	// body too slowly gets 408 and the connection is closed. Responses,
+	// server streams included, are not bounded by it.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a REST or admin keep-alive connection that has
+	// waited this long for its next request (IDLE_TIMEOUT, default 2m).
+	IdleTimeout time.Duration
 }
 
 // DefaultConfig returns the configuration used when nothing is set. The
@@ -101,6 +139,16 @@ func DefaultConfig() Config {
 		MethodDeadlines:  map[string]time.Duration{},
 		MaxBodyBytes:     4 << 20,
 		LogLevel:         slog.LevelInfo,
+
+		// Limits
+		MaxRecvMsgBytes:      4 << 20,
+		MaxSendMsgBytes:      4 << 20,
+		MaxHeaderBytes:       64 << 10,
+		MaxConcurrentStreams: 250,
+		MaxConnections:       1000,
+		ReadHeaderTimeout:    10 * time.Second,
+		ReadTimeout:          30 * time.Second,
+		IdleTimeout:          2 * time.Minute,
 	}
 }
 
@@ -134,6 +182,16 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("tls-client-ca-file", "TLS_CLIENT_CA_FILE", "PEM CA bundle gRPC client certificates must verify against (empty: none asked)", (*stringValue)(&cfg.TLSClientCAFile))
 	add("trusted-proxies", "TRUSTED_PROXIES", "CIDRs of proxies whose x-forwarded-for is believed: 10.0.0.0/8,...", (*prefixesValue)(&cfg.TrustedProxies))
 
+	// Limits
+	add("max-recv-msg-bytes", "MAX_RECV_MSG_BYTES", "largest gRPC request message", (*int64Value)(&cfg.MaxRecvMsgBytes))
+	add("max-send-msg-bytes", "MAX_SEND_MSG_BYTES", "largest gRPC response message", (*int64Value)(&cfg.MaxSendMsgBytes))
+	add("max-header-bytes", "MAX_HEADER_BYTES", "largest gRPC metadata and HTTP request headers", (*int64Value)(&cfg.MaxHeaderBytes))
+	add("max-concurrent-streams", "MAX_CONCURRENT_STREAMS", "calls in flight per gRPC connection", (*int64Value)(&cfg.MaxConcurrentStreams))
+	add("max-connections", "MAX_CONNECTIONS", "open connections per listener (gRPC, REST)", (*int64Value)(&cfg.MaxConnections))
+	add("read-header-timeout", "READ_HEADER_TIMEOUT", "time to read HTTP request headers", (*durationValue)(&cfg.ReadHeaderTimeout))
+	add("read-timeout", "READ_TIMEOUT", "time to read an HTTP request body", (*durationValue)(&cfg.ReadTimeout))
+	add("idle-timeout", "IDLE_TIMEOUT", "how long an idle HTTP keep-alive connection stays open", (*durationValue)(&cfg.IdleTimeout))
+
 	// Environment first, so that flags given on the command line override it.
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -161,6 +219,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := cfg.checkTLS(); err != nil {
 		return Config{}, err
 	}
+	if err := cfg.checkLimits(); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
 }
 
@@ -171,6 +232,36 @@ func (c Config) checkTLS() error {
 		return fmt.Errorf("TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve TLS, or neither for plaintext")
 	case c.TLSClientCAFile != "" && c.TLSCertFile == "":
 		return fmt.Errorf("TLS_CLIENT_CA_FILE requires client certificates over TLS: set TLS_CERT_FILE and TLS_KEY_FILE too")
+	}
+	return nil
+}
+
+// checkLimits reports a limit that is negative or too large for what it
+// sets.
+func (c Config) checkLimits() error {
+	for _, l := range []struct {
+		name string
+		n    int64
+	}{
+		{"max recv msg bytes", c.MaxRecvMsgBytes}, {"max send msg bytes", c.MaxSendMsgBytes},
+		{"max header bytes", c.MaxHeaderBytes}, {"max concurrent streams", c.MaxConcurrentStreams},
+		{"max connections", c.MaxConnections},
+	} {
+		if l.n < 0 || l.n > math.MaxInt32 {
+			return fmt.Errorf("%s must be between 0 and %d", l.name, math.MaxInt32)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"read header timeout", c.ReadHeaderTimeout},
+		{"read timeout", c.ReadTimeout},
+		{"idle timeout", c.IdleTimeout},
+	} {
+		if d.d < 0 {
+			return fmt.Errorf("%s cannot be negative", d.name)
+		}
 	}
 	return nil
 }

@@ -180,7 +180,7 @@ func TestRoutingErrors(t *testing.T) {
 		}
 		tests = append(tests,
 			test{"malformed JSON", b.verb, b.url, `{"unterminated`, 400, codes.InvalidArgument, ""},
-			test{"oversized body", b.verb, b.url, `{"x": "` + strings.Repeat("x", 2<<10) + `"}`, 400, codes.InvalidArgument, ""},
+			test{"oversized body", b.verb, b.url, `{"x": "` + strings.Repeat("x", 2<<10) + `"}`, 413, codes.ResourceExhausted, "BODY_TOO_LARGE"},
 		)
 		break
 	}

@@ -6,11 +6,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -34,6 +42,8 @@ import (
 type gateway struct {
 	handler http.Handler
 	conn    *grpc.ClientConn
+	// draining is set when the drain begins; see [gateway.drain].
+	draining atomic.Bool
 }
 
 // gatewayIdentity is how the gateway's calls identify themselves to the
@@ -45,7 +55,8 @@ type gatewayIdentity struct {
 	secret string
 }
 
-func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider, id gatewayIdentity) (*gateway, error) {
+func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider, id gatewayIdentity, logger *slog.Logger) (*gateway, error) {
+	gw := &gateway{}
 	// A REST call without a Grpc-Timeout header gets the method's deadline
 	// budget here, at the edge, like a gRPC caller without a deadline does at
 	// the server. The connection has no health checking or retries: it goes
@@ -55,6 +66,11 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(Propagator))),
 		grpc.WithChainUnaryInterceptor(budget(cfg), m.client.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(m.client.StreamClientInterceptor()),
+		// Limits: the server resets a stream whose trailers would pass this
+		// rather than breaking the connection all REST calls share, and
+		// the messages the server may send or take fit through.
+		grpc.WithMaxHeaderListSize(gatewayMaxHeaderListSize),
+		grpc.WithDefaultCallOptions(gatewayCallLimits(cfg)...),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to gRPC: %w", err)
@@ -62,7 +78,7 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(headerMatcher),
 		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithErrorHandler(errorHandler),
+		runtime.WithErrorHandler(errorHandler(logger)),
 		runtime.WithMetadata(id.metadata),
 		// Unknown JSON fields are an error (400), not silently dropped: a
 		// misspelt field would otherwise be a request that "worked".
@@ -75,13 +91,15 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		conn.Close()
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes)
+	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes, cfg.ReadTimeout)
+	h = gw.closeWhenDraining(h)
 	h = otelhttp.NewHandler(h, "gateway",
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(Propagator),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
 	)
-	return &gateway{handler: h, conn: conn}, nil
+	gw.handler, gw.conn = h, conn
+	return gw, nil
 }
 
 func (g *gateway) close() { _ = g.conn.Close() }
@@ -97,23 +115,114 @@ func budget(cfg Config) grpc.UnaryClientInterceptor {
 	}
 }
 
-// guard caps request bodies, so a larger body fails to decode and the
-// caller gets 400 with the reason, not a process out of memory; and it
-// rejects paths and query strings that are not UTF-8 once unescaped, which
-// protobuf strings cannot hold: the gateway would fail to marshal the
-// request and answer 500 for what is the caller's mistake.
-func guard(mux *runtime.ServeMux, next http.Handler, limit int64) http.Handler {
+// guard caps request bodies at limit bytes, so a larger body is refused
+// with 413 rather than running the process out of memory, and bounds the
+// time a body may take to arrive (readTimeout, from the end of the
+// headers; 408 after it); and it rejects paths and query strings that are
+// not UTF-8 once unescaped, which protobuf strings cannot hold: the
+// gateway would fail to marshal the request and answer 500 for what is
+// the caller's mistake.
+func guard(mux *runtime.ServeMux, next http.Handler, limit int64, readTimeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, m := runtime.MarshalerForRequest(mux, r)
 		if !validUTF8(r.URL) {
-			_, m := runtime.MarshalerForRequest(mux, r)
 			runtime.HTTPError(r.Context(), mux, m, w, r, apierr.InvalidArgument("the path or query string is not valid UTF-8").WithReason("INVALID_UTF8"))
 			return
 		}
-		if limit > 0 && r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if limit > 0 && r.ContentLength > limit {
+			runtime.HTTPError(r.Context(), mux, m, w, r, bodyTooLarge(limit))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			b := &limitedBody{ReadCloser: r.Body, state: &bodyState{limit: limit}, rc: http.NewResponseController(w)}
+			if limit > 0 {
+				b.ReadCloser = http.MaxBytesReader(w, r.Body, limit)
+			}
+			if readTimeout > 0 {
+				_ = b.rc.SetReadDeadline(time.Now().Add(readTimeout))
+				b.deadline = true
+			}
+			r.Body = b
+			r = r.WithContext(context.WithValue(r.Context(), bodyStateKey{}, b.state))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyState records why reading a REST request's body failed, so that
+// errorHandler answers 413 or 408 instead of the gateway's 400 with a Go
+// error for a message.
+type bodyState struct {
+	limit              int64
+	tooLarge, timedOut bool
+}
+
+type bodyStateKey struct{}
+
+// limitedBody is a request body that records, in state, a read that
+// failed on the size limit or the read deadline, and lifts the deadline
+// once the body is read, so that it cannot cut off a long response.
+type limitedBody struct {
+	io.ReadCloser
+	state    *bodyState
+	rc       *http.ResponseController
+	deadline bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		if b.deadline {
+			_ = b.rc.SetReadDeadline(time.Time{})
+			b.deadline = false
+		}
+	case errors.As(err, new(*http.MaxBytesError)):
+		b.state.tooLarge = true
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		b.state.timedOut = true
+	}
+	return n, err
+}
+
+// bodyTooLarge is the error of a body over limit bytes: 413, with the code
+// a gRPC caller gets for a message over the limit.
+func bodyTooLarge(limit int64) error {
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestEntityTooLarge,
+		Err: apierr.ResourceExhausted("the request body is larger than %d bytes", limit).
+			WithReason("BODY_TOO_LARGE").WithMetadata("limit", strconv.FormatInt(limit, 10))}
+}
+
+// closeWhenDraining makes every response say Connection: close once the
+// drain began (HTTP/2: GOAWAY), so that keep-alive clients open their next
+// connection elsewhere while this server still answers, instead of
+// meeting a connection closed under a request when it stops.
+func (g *gateway) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain starts closing REST connections after their current response.
+// http.Server.SetKeepAlivesEnabled(false) would do it too, but it also
+// closes idle connections at once, under requests already on their way.
+func (g *gateway) drain() { g.draining.Store(true) }
+
+// gatewayCallLimits sizes the gateway's calls to the server's limits: it
+// sends what the server takes and receives what the server sends.
+func gatewayCallLimits(cfg Config) []grpc.CallOption {
+	var opts []grpc.CallOption
+	if cfg.MaxRecvMsgBytes > 0 {
+		opts = append(opts, grpc.MaxCallSendMsgSize(int(cfg.MaxRecvMsgBytes)))
+	}
+	if cfg.MaxSendMsgBytes > 0 {
+		opts = append(opts, grpc.MaxCallRecvMsgSize(int(cfg.MaxSendMsgBytes)))
+	}
+	return opts
 }
 
 // validUTF8 reports whether u's unescaped path and query are UTF-8.
@@ -145,11 +254,14 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	var err *apierr.Error
 	switch httpStatus {
 	case http.StatusNotFound:
-		err = apierr.NotFound("no route for %s %s", r.Method, r.URL.Path).WithReason("ROUTE_NOT_FOUND")
+		err = apierr.NotFound("no route for %s %s", apierr.Truncate(r.Method, 32), apierr.Truncate(r.URL.Path, 256)).WithReason("ROUTE_NOT_FOUND")
 	case http.StatusMethodNotAllowed:
-		err = apierr.New(codes.Unimplemented, "METHOD_NOT_ALLOWED", "method %s is not allowed on %s", r.Method, r.URL.Path)
+		err = apierr.New(codes.Unimplemented, "METHOD_NOT_ALLOWED", "method %s is not allowed on %s", apierr.Truncate(r.Method, 32), apierr.Truncate(r.URL.Path, 256))
+		if allow := allowHeader(r); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
 	case http.StatusBadRequest:
-		err = apierr.InvalidArgument("bad request for %s", r.URL.Path).WithReason("BAD_REQUEST")
+		err = apierr.InvalidArgument("bad request for %s", apierr.Truncate(r.URL.Path, 256)).WithReason("BAD_REQUEST")
 	default:
 		err = apierr.Internal("routing failed with HTTP %d", httpStatus).WithReason("ROUTING_ERROR")
 	}
@@ -163,14 +275,81 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 // errors the gateway raises itself (a malformed body, an unknown field, a
 // bad query) and handler errors built without apierr get one whose reason
 // is the code's name, so REST callers can always switch on a reason.
-func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	var hse *runtime.HTTPStatusError
-	if errors.As(err, &hse) {
-		hse.Err = withErrorInfo(hse.Err)
-	} else {
-		err = withErrorInfo(err)
+//
+// It also answers a body over the size limit with 413 and one that
+// arrived too slowly with 408, adds Retry-After to 429 and 503 (the
+// google.rpc.RetryInfo delay, else 1s), and replaces the messages of
+// grpc-go's own failures (a broken connection, a message over a limit),
+// which are about this process's insides, with a generic one, logging the
+// original.
+func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		if bs, ok := r.Context().Value(bodyStateKey{}).(*bodyState); ok {
+			switch {
+			case bs.tooLarge:
+				err = bodyTooLarge(bs.limit)
+			case bs.timedOut:
+				err = &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestTimeout,
+					Err: apierr.DeadlineExceeded("the request body did not arrive in time").WithReason("BODY_READ_TIMEOUT")}
+			}
+		}
+		httpStatus := 0
+		var hse *runtime.HTTPStatusError
+		if errors.As(err, &hse) {
+			hse.Err = withErrorInfo(hideTransportError(ctx, logger, r, hse.Err))
+			httpStatus = hse.HTTPStatus
+		} else {
+			err = withErrorInfo(hideTransportError(ctx, logger, r, err))
+			httpStatus = runtime.HTTPStatusFromCode(status.Code(err))
+		}
+		if httpStatus == http.StatusTooManyRequests || httpStatus == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(err, defaultRetryAfter))
+		}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// defaultRetryAfter is the Retry-After of a 429 or 503 whose status has no
+// google.rpc.RetryInfo.
+const defaultRetryAfter = time.Second
+
+// transportFragments are pieces of the messages grpc-go writes when its
+// connection or its own limits fail a call, rather than a handler.
+var transportFragments = []string{
+	"grpc: ", "transport: ", "connection error", "connection closed", "RST_STREAM",
+	"COMPRESSION_ERROR", "error reading from server", "larger than max", "http2: ",
+}
+
+// genericMessages replace transport messages, by code.
+var genericMessages = map[codes.Code]string{
+	codes.Unavailable:       "the service is unavailable; retry later",
+	codes.ResourceExhausted: "the request or its response is larger than the service accepts",
+	codes.Canceled:          "the call was cancelled",
+	codes.DeadlineExceeded:  "the call did not finish in time",
+}
+
+// hideTransportError returns err with a generic message when it is grpc-go's own
+// failure rather than one the service built (which always has an
+// ErrorInfo), and logs the original.
+func hideTransportError(ctx context.Context, logger *slog.Logger, r *http.Request, err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() == codes.InvalidArgument {
+		return err
+	}
+	if _, built := apierr.Info(err); built {
+		return err
+	}
+	msg := st.Message()
+	if !slices.ContainsFunc(transportFragments, func(f string) bool { return strings.Contains(msg, f) }) {
+		return err
+	}
+	generic, ok := genericMessages[st.Code()]
+	if !ok {
+		generic = "internal error"
+	}
+	logger.WarnContext(ctx, "REST call failed in the transport", "http.method", r.Method, "http.path", apierr.Truncate(r.URL.Path, 256),
+		"grpc.code", st.Code().String(), "grpc.error", apierr.Truncate(msg, apierr.MaxMessageBytes))
+	return apierr.New(st.Code(), "", "%s", generic)
 }
 
 // withErrorInfo adds an ErrorInfo to a status that has none.
@@ -221,3 +400,47 @@ func loopback(addr net.Addr) string {
 	}
 	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 }
+
+// allowIndex answers which methods a path takes, from the REST routes: a
+// grpc-gateway mux with each route registered to a handler that only
+// notes the match. It is built on the first 405.
+var allowIndex = sync.OnceValue(func() *runtime.ServeMux {
+	mux := runtime.NewServeMux(runtime.WithRoutingErrorHandler(func(context.Context, *runtime.ServeMux, runtime.Marshaler, http.ResponseWriter, *http.Request, int) {}))
+	for _, rt := range restRoutes {
+		_ = mux.HandlePath(rt.method, rt.path, func(_ http.ResponseWriter, r *http.Request, _ map[string]string) {
+			if hit, ok := r.Context().Value(allowProbeKey{}).(*bool); ok {
+				*hit = true
+			}
+		})
+	}
+	return mux
+})
+
+type allowProbeKey struct{}
+
+// allowHeader returns the value of the Allow header of a 405 for r: the
+// methods of the routes r's path matches, sorted and comma-separated.
+func allowHeader(r *http.Request) string {
+	var methods []string
+	for _, rt := range restRoutes {
+		if slices.Contains(methods, rt.method) {
+			continue
+		}
+		hit := false
+		probe := r.Clone(context.WithValue(r.Context(), allowProbeKey{}, &hit))
+		probe.Method, probe.Body = rt.method, http.NoBody
+		allowIndex().ServeHTTP(discardWriter{}, probe)
+		if hit {
+			methods = append(methods, rt.method)
+		}
+	}
+	slices.Sort(methods)
+	return strings.Join(methods, ", ")
+}
+
+// discardWriter is a ResponseWriter that drops everything.
+type discardWriter struct{}
+
+func (discardWriter) Header() http.Header         { return http.Header{} }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}

@@ -5,6 +5,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -36,6 +38,8 @@ import (
 //	fault:code=N   return an apierr error with code N (0: an empty response)
 //	fault:panic    panic
 //	fault:debug    return INTERNAL with a google.rpc.DebugInfo detail
+//	fault:huge     return INVALID_ARGUMENT, built without apierr, with a
+//	               100 KB message and 20,000 BadRequest violations
 //	fault:retry=D  return RESOURCE_EXHAUSTED with a RetryInfo of D
 //	fault:quota    return RESOURCE_EXHAUSTED with a QuotaFailure (a caller's
 //	               quota, not the server's overload)
@@ -257,6 +261,17 @@ func unaryFault(ctx context.Context, fault, method string) (any, error) {
 	case fault == "quota":
 		return nil, apierr.ResourceExhausted("injected caller quota").WithReason("QUOTA_EXCEEDED").
 			WithQuotaViolation("caller:test", "10 calls a second").WithRetryDelay(time.Second)
+	case fault == "huge":
+		// A status built without apierr, far larger than a trailer may be.
+		br := &errdetails.BadRequest{}
+		for i := range 20_000 {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: fmt.Sprintf("items[%d].sku", i), Description: strings.Repeat("d", 40)})
+		}
+		st, err := status.New(codes.InvalidArgument, strings.Repeat("m", 100_000)).WithDetails(br)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.Err()
 	case fault == "debug":
 		return nil, apierr.Internal("injected with debug info").WithDebugInfo("secret detail", "handler.go:42")
 	case strings.HasPrefix(fault, "sleep="):

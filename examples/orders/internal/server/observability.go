@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/new-service/new-service/examples/orders/apierr"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
 
@@ -178,19 +179,26 @@ func (a accessLog) log(ctx context.Context, fullMethod, kind string, start time.
 	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if ids := md.Get("x-request-id"); len(ids) > 0 {
-			attrs = append(attrs, slog.String("request_id", ids[0]))
+			attrs = append(attrs, slog.String("request_id", apierr.Truncate(ids[0], maxLoggedID)))
 		}
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("grpc.error", st.Message()))
+		attrs = append(attrs, slog.String("grpc.error", apierr.Truncate(st.Message(), apierr.MaxMessageBytes)))
 		for _, d := range st.Details() {
 			if di, ok := d.(*errdetails.DebugInfo); ok {
-				attrs = append(attrs, slog.String("grpc.debug", di.GetDetail()), slog.Any("grpc.debug_stack", di.GetStackEntries()))
+				attrs = append(attrs, slog.String("grpc.debug", apierr.Truncate(di.GetDetail(), maxLoggedDebug)), slog.Any("grpc.debug_stack", di.GetStackEntries()))
 			}
 		}
 	}
 	a.logger.LogAttrs(ctx, lvl, "finished call", attrs...)
 }
+
+// Limits: the longest caller-supplied request ID and DebugInfo detail the
+// access log repeats, in bytes; a caller cannot make one log line large.
+const (
+	maxLoggedID    = 128
+	maxLoggedDebug = 4 << 10
+)
 
 // level is the access log level of a call that ended with code: the
 // caller's own errors are routine (info), the server's are not (warn for

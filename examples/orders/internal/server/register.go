@@ -38,3 +38,18 @@ func registerGateway(ctx context.Context, mux *runtime.ServeMux, conn grpc.Clien
 	}
 	return nil
 }
+
+// restRoutes are the REST routes, as HTTP method and path template; a 405
+// answer's Allow header lists the methods of those matching its path.
+var restRoutes = []struct{ method, path string }{
+	{"GET", "/v1/shops/{shop}/skus/{sku}/stock"},
+	{"PUT", "/v1/shops/{shop}/skus/{sku}/stock"},
+	{"POST", "/v1/shops/{shop}/reservations"},
+	{"GET", "/v1/shops/{shop}/orders/{order_id}"},
+	{"GET", "/v1/shops/{shop}/orders"},
+	{"POST", "/v1/shops/{shop}/orders"},
+	{"PATCH", "/v1/shops/{order.shop}/orders/{order.order_id}"},
+	{"DELETE", "/v1/shops/{shop}/orders/{order_id}"},
+	{"POST", "/v1/shops/{shop}/orders/{order_id}:cancel"},
+	{"GET", "/v1/shops/{shop}/orders:watch"},
+}

@@ -18,7 +18,8 @@
 // Shutdown, in order:
 //  1. health reports NOT_SERVING for "" and every service, and /readyz
 //     answers 503, at once: Kubernetes takes the pod out of its endpoints
-//     and clients with health checking stop picking it;
+//     and clients with health checking stop picking it; REST responses
+//     say Connection: close, so keep-alive clients reconnect elsewhere;
 //  2. the server keeps serving for [Config.DrainDelay] while that news
 //     propagates;
 //  3. the graceful stop begins: platform.Draining channels close so
@@ -179,6 +180,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	access := accessLog{logger: logger}
 	unary := []grpc.UnaryServerInterceptor{s.metrics.server.unary, s.metrics.signalsUnary}
 	stream := []grpc.StreamServerInterceptor{s.metrics.server.stream, s.metrics.signalsStream}
+	// Limits: no status leaves larger than a trailer can safely carry,
+	// whoever built it (see boundStatus).
+	unary = append(unary, boundUnary)
+	stream = append(stream, boundStream)
 	if !cfg.ExposeDebugDetails {
 		unary = append(unary, stripUnary)
 		stream = append(stream, stripStream)
@@ -203,6 +208,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		unary = append(unary, s.callers.authorizeUnary)
 		stream = append(stream, s.callers.authorizeStream)
 	}
+	// Limits: a response over MaxSendMsgBytes fails inside the chain, so
+	// the metrics and the access log see RESOURCE_EXHAUSTED.
+	unary = append(unary, sendLimitUnary(cfg.MaxSendMsgBytes))
+	stream = append(stream, sendLimitStream(cfg.MaxSendMsgBytes))
 	// The service's own interceptors, if its Deps has any, run innermost,
 	// next to the handlers, inside the deadline and the recovery.
 	if ui, ok := any(d).(interface {
@@ -233,6 +242,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	if creds := s.transport.grpcOption(); creds != nil {
 		serverOpts = append(serverOpts, creds)
 	}
+	// Limits: message, metadata and stream caps (see Config).
+	serverOpts = append(serverOpts, limitOptions(cfg)...)
 	s.grpc = grpc.NewServer(append(serverOpts, o.grpcOptions...)...)
 	s.services = registerServices(s.grpc, d)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -273,6 +284,9 @@ func (s *Server) Listen(ctx context.Context) error {
 		s.httpLis.Close()
 		return fmt.Errorf("listen for admin: %w", err)
 	}
+	// Limits: callers share these two listeners; the admin port is private.
+	s.grpcLis = limitListener(s.grpcLis, s.cfg.MaxConnections)
+	s.httpLis = limitListener(s.httpLis, s.cfg.MaxConnections)
 	return nil
 }
 
@@ -291,13 +305,16 @@ func (s *Server) AdminAddr() net.Addr { return s.adminLis.Addr() }
 // hard one, and an error if a server failed.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.Close()
-	gw, err := newGateway(ctx, s.grpcLis.Addr(), s.cfg, s.metrics, s.tracer, gatewayIdentity{creds: s.transport.gatewayCredentials(), secret: s.callers.secret})
+	gw, err := newGateway(ctx, s.grpcLis.Addr(), s.cfg, s.metrics, s.tracer, gatewayIdentity{creds: s.transport.gatewayCredentials(), secret: s.callers.secret}, s.logger)
 	if err != nil {
 		return err
 	}
 	s.gateway = gw
 	s.httpSrv = &http.Server{Handler: gw.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// Limits: header size, header and body read time, idle keep-alives.
+	limitHTTP(s.httpSrv, s.cfg, false)
+	limitHTTP(s.adminSrv, s.cfg, true)
 
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
@@ -351,6 +368,10 @@ func (s *Server) Stop() { s.stop() }
 func (s *Server) shutdown() {
 	start := time.Now()
 	s.setServing(false)
+	// REST responses say Connection: close from now on, so keep-alive
+	// clients reconnect (to another pod) before the graceful stop closes
+	// their connections, rather than racing it.
+	s.gateway.drain()
 	s.logger.Info("draining: health is NOT_SERVING", "drain_delay", s.cfg.DrainDelay.String(), "shutdown_grace", s.cfg.ShutdownGrace.String())
 	select {
 	case <-time.After(s.cfg.DrainDelay):
