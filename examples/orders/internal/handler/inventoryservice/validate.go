@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-	"unicode/utf8"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
@@ -26,17 +25,8 @@ const (
 )
 
 // echo is a caller's value as a violation may quote it: at most maxEcho
-// bytes, cut at a character boundary, with "..." when cut.
-func echo(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
+// bytes (apierr.Truncate).
+func echo(s string) string { return apierr.Truncate(s, maxEcho) }
 
 var (
 	// shopPattern is OrderService's rule for shops, so that every order's

@@ -83,17 +83,8 @@ func (v *violations) checkLabels(field string, labels map[string]string) {
 }
 
 // echo is a caller's value as a violation may quote it: at most maxEcho
-// bytes, cut at a character boundary, with "..." when cut.
-func echo(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
+// bytes (apierr.Truncate).
+func echo(s string) string { return apierr.Truncate(s, maxEcho) }
 
 // checkItems checks an order's line items and returns their total, or nil
 // if a violation was found (including a total too large for Money). field
