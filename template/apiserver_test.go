@@ -2,7 +2,6 @@ package template_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -18,10 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/render"
-	refproto "github.com/new-service/new-service/proto"
 )
 
 // manifestVariants are the renderings of the reference service whose
@@ -51,7 +47,7 @@ func TestAPIServer(t *testing.T) {
 	kc := startControlPlane(t)
 	for _, v := range manifestVariants {
 		t.Run(v.name, func(t *testing.T) {
-			svc := renderReference(t, v.settings)
+			svc := ordersWith(t, "orders", v.settings)
 			dir := t.TempDir()
 			svc.writeTo(t, dir)
 			for _, target := range kustomizeTargets(svc) {
@@ -78,7 +74,7 @@ func TestAPIServer(t *testing.T) {
 // breaks one object of a good build and expects the server to refuse it
 // for that reason, or to warn where a cluster would only warn.
 func testAPIServerRejects(t *testing.T, kc *kubectl) {
-	svc := renderReference(t, nil)
+	svc := ordersWith(t, "orders", nil)
 	dir := t.TempDir()
 	svc.writeTo(t, dir)
 	docs := kustomize(t, filepath.Join(dir, "deploy", "kubernetes", "base"))
@@ -149,30 +145,6 @@ func testAPIServerRejects(t *testing.T, kc *kubectl) {
 			t.Errorf("want the Deployment accepted with a Pod Security warning, got: %v\n%s", err, out)
 		}
 	})
-}
-
-// renderReference renders the reference service as TestKubernetes does,
-// after change (if any) has changed its settings.
-func renderReference(t *testing.T, change func(*model.Settings)) rendered {
-	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := model.DefaultSettings("orders", "example.com/orders")
-	s.MainService = refproto.MainService
-	if change != nil {
-		change(&s)
-	}
-	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders", Settings: &s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rendered{name: "orders", app: app, files: files}
 }
 
 // kustomizeTargets returns the service's kustomize base and every overlay

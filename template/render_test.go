@@ -64,7 +64,7 @@ func services(t *testing.T) []rendered {
 }
 
 // ordersWith renders the reference API as name, with its settings changed
-// by edit.
+// by edit (nil for none).
 func ordersWith(t *testing.T, name string, edit func(*model.Settings)) rendered {
 	t.Helper()
 	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
@@ -73,7 +73,9 @@ func ordersWith(t *testing.T, name string, edit func(*model.Settings)) rendered 
 	}
 	s := model.DefaultSettings("orders", "example.com/orders")
 	s.MainService = refproto.MainService
-	edit(&s)
+	if edit != nil {
+		edit(&s)
+	}
 	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders", Settings: &s})
 	if err != nil {
 		t.Fatal(err)
