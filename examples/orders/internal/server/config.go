@@ -175,7 +175,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("method-deadlines", "METHOD_DEADLINES", "per-method budgets: pkg.Service/Method=2s,...", (*budgetsValue)(&cfg.MethodDeadlines))
 	add("max-body-bytes", "MAX_BODY_BYTES", "largest REST request body", (*int64Value)(&cfg.MaxBodyBytes))
 	add("expose-debug-details", "EXPOSE_DEBUG_DETAILS", "send DebugInfo error details to callers (never in production)", (*boolValue)(&cfg.ExposeDebugDetails))
-	add("log-level", "LOG_LEVEL", "lowest level logged: debug, info, warn, error", (*levelValue)(&cfg.LogLevel))
+	add("log-level", "LOG_LEVEL", "lowest level logged: debug, info, warn, error (default info)", (*levelValue)(&cfg.LogLevel))
 	// Transport security and callers.
 	add("tls-cert-file", "TLS_CERT_FILE", "PEM certificate the gRPC and REST listeners serve TLS with (empty: plaintext)", (*stringValue)(&cfg.TLSCertFile))
 	add("tls-key-file", "TLS_KEY_FILE", "PEM private key of -tls-cert-file", (*stringValue)(&cfg.TLSKeyFile))
