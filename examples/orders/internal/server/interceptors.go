@@ -121,15 +121,6 @@ func withoutDebugInfo(err error) error {
 	return err
 }
 
-func stripUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	resp, err := handler(ctx, req)
-	return resp, withoutDebugInfo(err)
-}
-
-func stripStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return withoutDebugInfo(handler(srv, ss))
-}
-
 // errorSignals reads what an error says beyond its code. A
 // google.rpc.RetryInfo delay also goes out as the grpc-retry-pushback-ms
 // trailer, which grpc-go's retry policy obeys (it ignores the RetryInfo

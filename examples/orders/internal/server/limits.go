@@ -191,13 +191,28 @@ func withCount(md map[string]string, key string, n int) map[string]string {
 	return out
 }
 
-func boundUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	resp, err := handler(ctx, req)
-	return resp, boundStatus(err)
+// outgoing shapes every status a call returns, in one interceptor: the
+// DebugInfo details are removed unless exposeDebug (see withoutDebugInfo),
+// then the status is bounded (see boundStatus).
+type outgoing struct{ exposeDebug bool }
+
+func (o outgoing) status(err error) error {
+	if err == nil {
+		return nil
+	}
+	if !o.exposeDebug {
+		err = withoutDebugInfo(err)
+	}
+	return boundStatus(err)
 }
 
-func boundStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return boundStatus(handler(srv, ss))
+func (o outgoing) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	return resp, o.status(err)
+}
+
+func (o outgoing) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return o.status(handler(srv, ss))
 }
 
 // tooLarge is the error of a response over the send limit.

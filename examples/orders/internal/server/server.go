@@ -180,14 +180,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	access := accessLog{logger: logger}
 	unary := []grpc.UnaryServerInterceptor{s.metrics.server.unary, s.metrics.signalsUnary}
 	stream := []grpc.StreamServerInterceptor{s.metrics.server.stream, s.metrics.signalsStream}
-	// Limits: no status leaves larger than a trailer can safely carry,
-	// whoever built it (see boundStatus).
-	unary = append(unary, boundUnary)
-	stream = append(stream, boundStream)
-	if !cfg.ExposeDebugDetails {
-		unary = append(unary, stripUnary)
-		stream = append(stream, stripStream)
-	}
+	// What leaves: DebugInfo removed (unless exposed), and no status larger
+	// than a trailer can safely carry, whoever built it (see boundStatus).
+	out := outgoing{exposeDebug: cfg.ExposeDebugDetails}
+	unary = append(unary, out.unary)
+	stream = append(stream, out.stream)
 	unary = append(unary,
 		access.unary,
 		recovery.UnaryServerInterceptor(recoverPanics(logger, s.metrics)),
