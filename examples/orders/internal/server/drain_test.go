@@ -3,6 +3,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -61,7 +62,11 @@ func streamEnd(stream grpc.ClientStream, m method) error {
 // the server as a whole), and a function that returns the next.
 func watchHealth(t *testing.T, conn *grpc.ClientConn, service string) (healthpb.HealthCheckResponse_ServingStatus, func() (healthpb.HealthCheckResponse_ServingStatus, error)) {
 	t.Helper()
-	watch, err := healthpb.NewHealthClient(conn).Watch(t.Context(), &healthpb.HealthCheckRequest{Service: service})
+	// A status that never comes fails the test within a minute rather
+	// than when the connection reaches its maximum age.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +216,10 @@ func TestStop(t *testing.T) {
 func TestReadiness(t *testing.T) {
 	srv, _ := start(t)
 	conn := dial(t, srv)
-	_, nextHealth := watchHealth(t, conn, srv.Services()[0])
+	first, nextHealth := watchHealth(t, conn, srv.Services()[0])
+	if first != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health before the outage = %v, want SERVING", first)
+	}
 	srv.Readiness().Set("database", false)
 	if st, err := nextHealth(); err != nil || st != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("health with the database down = %v, %v; want NOT_SERVING", st, err)

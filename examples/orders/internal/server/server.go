@@ -322,6 +322,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		})
 	}
+	// Health turns SERVING before the first connection is accepted, so a
+	// health watch never sees the start-up NOT_SERVING after calls are
+	// already being served.
+	s.setServing(true)
 	serve("gRPC", func() error { return s.grpc.Serve(s.grpcLis) })
 	serve("REST", func() error {
 		if cfg := s.transport.restConfig(); cfg != nil {
@@ -331,7 +335,6 @@ func (s *Server) Serve(ctx context.Context) error {
 		return s.httpSrv.Serve(s.httpLis)
 	})
 	serve("admin", func() error { return s.adminSrv.Serve(s.adminLis) })
-	s.setServing(true)
 	s.logger.Info("serving", "grpc", s.GRPCAddr().String(), "http", s.HTTPAddr().String(), "admin", s.AdminAddr().String(), "transport", s.transport.mode())
 
 	var serveErr error
