@@ -6,8 +6,12 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -186,3 +190,86 @@ func (c incomingCarrier) Keys() []string {
 	}
 	return keys
 }
+
+// clientTracing is the REST gateway's side of its calls to this server,
+// as otelgrpc's NewClientHandler makes it: a client span per call, named
+// and with attributes as the server's (plus server.address and
+// server.port of the server it calls), an Error status for any code but
+// OK, and the trace context injected into the call's metadata whether or
+// not the call is sampled. It is started and ended by the gateway's
+// interceptor (see gateway.unary) rather than by a stats handler, for the
+// reasons serverTracing gives; TestTracingMatchesOtelgrpc compares the
+// spans of both.
+type clientTracing struct {
+	tracer trace.Tracer
+	addr   []attribute.KeyValue // server.address and server.port
+	// methods caches each method's span name and options.
+	methods sync.Map // full method -> *methodTrace
+}
+
+func newClientTracing(tp trace.TracerProvider, target string) *clientTracing {
+	return &clientTracing{tracer: tp.Tracer(TracingScope), addr: serverAddrAttrs(target)}
+}
+
+func (t *clientTracing) start(ctx context.Context, fullMethod string) (context.Context, trace.Span) {
+	v, ok := t.methods.Load(fullMethod)
+	if !ok {
+		m := newMethodTrace(fullMethod)
+		m.opts[0] = trace.WithSpanKind(trace.SpanKindClient)
+		v, _ = t.methods.LoadOrStore(fullMethod, m)
+	}
+	m := v.(*methodTrace)
+	ctx, span := t.tracer.Start(ctx, m.name, m.opts...)
+	if span.IsRecording() {
+		span.SetAttributes(t.addr...)
+	}
+	var out outgoingCarrier
+	Propagator.Inject(ctx, &out)
+	if len(out) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, out...)
+	}
+	return ctx, span
+}
+
+// end ends a recording client span with the call's status.
+func (t *clientTracing) end(span trace.Span, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	code := codes.OK
+	if err != nil {
+		s, _ := status.FromError(err)
+		code = s.Code()
+		span.SetStatus(otelcodes.Error, s.Message())
+	}
+	span.SetAttributes(semconv.RPCResponseStatusCode(canonicalCode(code)))
+	span.End()
+}
+
+// tracedClientStream ends its call's client span when the stream ends.
+type tracedClientStream struct {
+	grpc.ClientStream
+	tracing *clientTracing
+	span    trace.Span
+	ended   atomic.Bool
+}
+
+func (s *tracedClientStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil && s.ended.CompareAndSwap(false, true) {
+		if errors.Is(err, io.EOF) {
+			s.tracing.end(s.span, nil)
+		} else {
+			s.tracing.end(s.span, err)
+		}
+	}
+	return err
+}
+
+// outgoingCarrier collects the trace context's keys and values for a
+// call's outgoing metadata.
+type outgoingCarrier []string
+
+func (c *outgoingCarrier) Get(string) string     { return "" }
+func (c *outgoingCarrier) Set(key, value string) { *c = append(*c, key, value) }
+func (c *outgoingCarrier) Keys() []string        { return nil }

@@ -8,7 +8,9 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,4 +234,83 @@ func attrs(s sdktrace.ReadOnlySpan, addr string) map[string]string {
 		out[string(kv.Key)] = v
 	}
 	return out
+}
+
+// TestGatewayTracingMatchesOtelgrpc checks the REST gateway's client spans
+// (see clientTracing) against otelgrpc's client handler: the same method
+// with the same outcome, once over REST through the gateway and once
+// through a client connection with otelgrpc.NewClientHandler, must give
+// client spans that agree in name, kind, attributes and status.
+func TestGatewayTracingMatchesOtelgrpc(t *testing.T) {
+	var b *binding
+	for i := range bindings {
+		if bindings[i].streaming == "unary" && bindings[i].forwardsEmpty {
+			b = &bindings[i]
+			break
+		}
+	}
+	if b == nil {
+		t.Skip("the service has no unary method with an HTTP binding")
+	}
+	var m method
+	for _, mm := range methods {
+		if mm.fullName == b.fullName {
+			m = mm
+		}
+	}
+	srv, _, spans := tracedServer(t, nil)
+	theirs, _ := newSpanSink(t)
+	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(theirs), otelgrpc.WithPropagators(server.Propagator))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+
+	for i, code := range []codes.Code{codes.OK, codes.NotFound, codes.Internal} {
+		id := "fault:code=" + strconv.Itoa(int(code)) + "/gateway-tracing"
+		traceID := strconv.Itoa(i+1) + "bf92f3577b34da6a3ce929d0e0e4736"
+		req, err := http.NewRequestWithContext(t.Context(), b.verb, "http://"+srv.HTTPAddr().String()+b.url, strings.NewReader(b.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+		req.Header.Set("X-Request-Id", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		_ = conn.Invoke(withID(t.Context(), id), m.fullName, sample(m.req()), m.resp())
+
+		var o, th sdktrace.ReadOnlySpan
+		for _, s := range spans.Ended() {
+			if s.SpanKind() == trace.SpanKindClient && s.SpanContext().TraceID().String() == traceID {
+				o = s
+			}
+		}
+		for _, s := range theirs.rec.Ended() {
+			if s.SpanKind() == trace.SpanKindClient {
+				th = s
+			}
+		}
+		if o == nil || th == nil {
+			t.Fatalf("%v: client spans: gateway %v, otelgrpc %v; want one each", code, o != nil, th != nil)
+		}
+		if o.Name() != th.Name() || o.Status() != th.Status() {
+			t.Errorf("%v: gateway span %q status %+v; otelgrpc %q status %+v", code, o.Name(), o.Status(), th.Name(), th.Status())
+		}
+		oa, ta := attrs(o, ""), attrs(th, "")
+		for k, v := range ta {
+			if oa[k] != v {
+				t.Errorf("%v: attribute %s = %q; otelgrpc %q", code, k, oa[k], v)
+			}
+		}
+		for k, v := range oa {
+			if _, ok := ta[k]; !ok {
+				t.Errorf("%v: attribute %s = %q, which otelgrpc does not set", code, k, v)
+			}
+		}
+		theirs.rec.Reset()
+	}
 }
