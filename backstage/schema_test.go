@@ -107,13 +107,17 @@ func TestBackstageSchemas(t *testing.T) {
 		t.Fatalf("new-service %s: exit %d\n%s", strings.Join(args, " "), code, out.String())
 	}
 
+	// The reference service is built: every definition file must exist.
+	// Billing is not: its gen/ files read as a note.
 	files := []string{
 		"template.yaml",
 		filepath.Join("..", "examples", "orders", "catalog-info.yaml"),
 		filepath.Join(billing, "catalog-info.yaml"),
 	}
-	report, ok := validate(t, append([]string{"--unbuilt", "gen/"}, files...)...)
-	if !ok {
+	report, ok := validate(t, files[:2]...)
+	unbuilt, ok2 := validate(t, "--unbuilt", "gen/", files[2])
+	report += unbuilt
+	if !ok || !ok2 {
 		t.Errorf("Backstage rejects what new-service ships:\n%s", report)
 	}
 	for _, f := range files {

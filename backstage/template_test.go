@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhysd/actionlint"
 	"sigs.k8s.io/yaml"
@@ -201,12 +202,14 @@ func TestTemplateMatchesNew(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(repo, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	cmd := exec.Command("bash", "-e", "-c", initScript)
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), append(initEnv, "GITHUB_REPOSITORY="+githubRepository, "GOWORK=off")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the init step: %v\n%s", err, out)
 	}
+	t.Logf("the init step took %v", time.Since(start).Round(time.Second))
 
 	// new-service new with the same parameters: the settings the form sets,
 	// as a settings file.
@@ -228,9 +231,11 @@ func TestTemplateMatchesNew(t *testing.T) {
 		t.Fatalf("the default protoUrl %q is not empty: the test runs the default parameters offline, with the reference API", params["protoUrl"])
 	}
 	var out bytes.Buffer
+	start = time.Now()
 	if code := cli.Main(append(args, direct), nil, &out, &out); code != 0 {
 		t.Fatalf("new-service %s: exit %d\n%s", strings.Join(args, " "), code, out.String())
 	}
+	t.Logf("new took %v", time.Since(start).Round(time.Second))
 
 	compareTrees(t, repo, direct)
 }
