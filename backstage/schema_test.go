@@ -132,9 +132,24 @@ func TestBackstageSchemas(t *testing.T) {
 	}
 	t.Logf("%d entities valid", len(validLine.FindAllString(report, -1)))
 
-	// Broken copies, each in one way Backstage refuses, beside the original
-	// so that relative placeholders still resolve.
+	// Broken copies, each in one way Backstage refuses, in a folder of their
+	// own (never in the repository, which other tests read) where proto/ and
+	// gen/ lead to the reference service's, so that relative placeholders
+	// resolve as they do beside the original.
 	orders := filepath.Join("..", "examples", "orders", "catalog-info.yaml")
+	brokenDir := filepath.Join(tmp, "broken")
+	if err := os.Mkdir(brokenDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"proto", "gen"} {
+		target, err := filepath.Abs(filepath.Join("..", "examples", "orders", d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(brokenDir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	broken := []struct {
 		name, from, old, new, want string
 	}{
@@ -154,11 +169,10 @@ func TestBackstageSchemas(t *testing.T) {
 		if !bytes.Contains(content, []byte(b.old)) {
 			t.Fatalf("%s: %s no longer contains %q: update the case", b.name, b.from, b.old)
 		}
-		p := filepath.Join(filepath.Dir(b.from), ".broken-"+strings.ReplaceAll(b.name, " ", "-")+".yaml")
+		p := filepath.Join(brokenDir, strings.ReplaceAll(b.name, " ", "-")+".yaml")
 		if err := os.WriteFile(p, bytes.Replace(content, []byte(b.old), []byte(b.new), 1), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Remove(p) })
 		broken[i].from = p
 		paths = append(paths, p)
 	}
