@@ -30,6 +30,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 type newFlags struct {
 	protos, includes stringList
 	module, name     string
+	settingsFile     string
 	noBuild          bool
 }
 
@@ -48,6 +49,7 @@ func parseNew(args []string, stdout io.Writer) (newFlags, string, error) {
 	fs.Var(&f.includes, "proto-path", "same as -I `DIR`")
 	fs.StringVar(&f.module, "module", "", "Go module `PATH` (default example.com/<name>)")
 	fs.StringVar(&f.name, "name", "", "service `NAME` used in binaries, manifests and metrics (default: DIR's base name)")
+	fs.StringVar(&f.settingsFile, "settings", "", "`FILE` of settings to start from, as new-service.yaml (default: every setting's default)")
 	fs.BoolVar(&f.noBuild, "no-build", false, "render only; skip buf generate, go mod tidy and go build")
 
 	// Flags may come before or after DIR.
@@ -96,9 +98,19 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 		settings.MainService = refproto.MainService
 		opts.Settings = &settings
 	}
+	if f.settingsFile != "" {
+		if opts.Settings, err = startSettings(f.settingsFile, opts); err != nil {
+			return err
+		}
+	}
 	app, files, err := generate(ctx, in, opts)
 	if err != nil {
 		return err
+	}
+	if f.settingsFile != "" {
+		if err := app.Settings.CheckAgainst(app); err != nil {
+			return fmt.Errorf("%s: %w", f.settingsFile, err)
+		}
 	}
 	for _, w := range app.Warnings {
 		fmt.Fprintf(stdout, "new-service: warning: %v\n", w)

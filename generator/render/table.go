@@ -125,6 +125,7 @@ var table = []entry{
 	{"Dockerfile.tmpl", "Dockerfile", once, Scaffolded},
 	{"dockerignore.tmpl", ".dockerignore", once, Scaffolded},
 	{"catalog-info.yaml.tmpl", "catalog-info.yaml", once, Scaffolded},
+	{"mkdocs.yml.tmpl", "mkdocs.yml", once, Scaffolded},
 	{"github/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", once, Generated},
 
 	// The user's code: written once, never again.
