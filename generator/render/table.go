@@ -92,6 +92,8 @@ var table = []entry{
 	{"internal/server/deadline_test.go.tmpl", "internal/server/deadline_test.go", once, Generated},
 	{"internal/server/drain_test.go.tmpl", "internal/server/drain_test.go", once, Generated},
 	{"internal/server/bench_test.go.tmpl", "internal/server/bench_test.go", once, Generated},
+	{"internal/server/cpuclock_unix_test.go.tmpl", "internal/server/cpuclock_unix_test.go", once, Generated},
+	{"internal/server/cpuclock_other_test.go.tmpl", "internal/server/cpuclock_other_test.go", once, Generated},
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
 	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},

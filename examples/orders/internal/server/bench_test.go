@@ -83,6 +83,7 @@ func benchCheck(b *testing.B, addr string) {
 	}
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		for b.Loop() {
 			if err := check(client, req); err != nil {
 				b.Fatal(err)
@@ -91,6 +92,7 @@ func benchCheck(b *testing.B, addr string) {
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		b.SetParallelism(8)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -101,6 +103,14 @@ func benchCheck(b *testing.B, addr string) {
 			}
 		})
 	})
+}
+
+// reportCPU reports the process's CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start == 0 {
+		return
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
 
 func check(client healthpb.HealthClient, req *healthpb.HealthCheckRequest) error {
@@ -148,6 +158,7 @@ func BenchmarkREST(b *testing.B) {
 	b.Cleanup(func() { conn.Close() })
 	b.Run("grpc", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				ctx, cancel := context.WithTimeout(withID(context.Background(), "fault:code=0/bench"), 10*time.Second)
@@ -164,6 +175,7 @@ func BenchmarkREST(b *testing.B) {
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.Run("rest", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				req, _ := http.NewRequest(bind.verb, url, strings.NewReader(bind.body))
