@@ -18,7 +18,7 @@ import (
 
 // registerServices registers the implementation of every service on s and
 // returns the services' full names.
-func registerServices(s *grpc.Server, d *deps.Deps) []string {
+func registerServices(s grpc.ServiceRegistrar, d *deps.Deps) []string {
 	inventoryv1.RegisterInventoryServiceServer(s, inventoryservice.New(d))
 	ordersv1.RegisterOrderServiceServer(s, orderservice.New(d))
 	return []string{

@@ -18,6 +18,7 @@ import (
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/handler/inventoryservice"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
+	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
 
 // These tests run the real InventoryService on a loopback port and reach
@@ -159,7 +160,11 @@ func serveOrders(t *testing.T, s *Service) (ordersv1.OrderServiceClient, <-chan 
 		handled <- err
 		return resp, err
 	}))
-	ordersv1.RegisterOrderServiceServer(srv, s)
+	registrar, err := validation.Registrar(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ordersv1.RegisterOrderServiceServer(registrar, s)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	t.Cleanup(func() {
