@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -198,13 +199,17 @@ func (b *builder) checkLegacyValidate(own []protoreflect.FileDescriptor) []*load
 	for _, fd := range own {
 		visit(fd.Messages())
 	}
+	slices.SortStableFunc(warns, func(a, b *load.Error) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 	return warns
 }
 
-// ValidatedPackages returns the Go packages of the request types of the
-// methods that check their requests, sorted by import path.
-func (a *App) ValidatedPackages() []GoPackage {
-	var pkgs []GoPackage
+// RegisterPackages returns the Go packages internal/server/register.go
+// imports: those of the services, and those of the request types of the
+// methods that check their requests. Sorted by import path.
+func (a *App) RegisterPackages() []GoPackage {
+	pkgs := a.Packages()
 	for _, s := range a.Services {
 		for _, m := range s.Methods {
 			if m.Validation.Any() {

@@ -245,7 +245,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	s.grpc = grpc.NewServer(append(serverOpts, o.grpcOptions...)...)
 	// Requests are checked against the rules their protos declare before
 	// the handler runs (internal/validation).
-	registrar, err := validation.Registrar(s.grpc)
+	registrar, err := validation.Registrar(s.grpc, validatedRequests)
 	if err != nil {
 		return nil, err
 	}

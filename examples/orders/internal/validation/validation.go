@@ -46,83 +46,62 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
-	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
-	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
-// validated lists the RPCs whose request declares rules, with an empty
-// request of each and whether it has protovalidate rules.
-var validated = map[string]struct {
-	request       proto.Message
-	protovalidate bool
-}{
-	"/acme.inventory.v1.InventoryService/GetStock":     {(*inventoryv1.GetStockRequest)(nil), false},
-	"/acme.inventory.v1.InventoryService/SetStock":     {(*inventoryv1.SetStockRequest)(nil), false},
-	"/acme.inventory.v1.InventoryService/ReserveStock": {(*inventoryv1.ReserveStockRequest)(nil), false},
-	"/acme.orders.v1.OrderService/GetOrder":            {(*ordersv1.GetOrderRequest)(nil), true},
-	"/acme.orders.v1.OrderService/ListOrders":          {(*ordersv1.ListOrdersRequest)(nil), true},
-	"/acme.orders.v1.OrderService/CreateOrder":         {(*ordersv1.CreateOrderRequest)(nil), true},
-	"/acme.orders.v1.OrderService/UpdateOrder":         {(*ordersv1.UpdateOrderRequest)(nil), true},
-	"/acme.orders.v1.OrderService/DeleteOrder":         {(*ordersv1.DeleteOrderRequest)(nil), true},
-	"/acme.orders.v1.OrderService/CancelOrder":         {(*ordersv1.CancelOrderRequest)(nil), true},
-	"/acme.orders.v1.OrderService/WatchOrders":         {(*ordersv1.WatchOrdersRequest)(nil), true},
+// Request is what the server registers for one RPC whose request declares
+// rules: an empty request, and whether it has protovalidate rules.
+type Request struct {
+	Message       proto.Message
+	Protovalidate bool
 }
 
-// checks are the compiled checks, by request message name, made on first
-// use.
-var checks = sync.OnceValues(func() (map[protoreflect.FullName]*requestCheck, error) {
+// Registrar returns a registrar that registers services on s with the
+// handlers of the RPCs in requests (by full method name) wrapped in their
+// checks. It fails when a protovalidate rule does not compile, so that
+// such a rule stops the server at start instead of failing calls.
+func Registrar(s grpc.ServiceRegistrar, requests map[string]Request) (grpc.ServiceRegistrar, error) {
 	var msgs []proto.Message
-	for _, v := range validated {
-		if v.protovalidate {
-			msgs = append(msgs, v.request)
+	for _, r := range requests {
+		if r.Protovalidate {
+			msgs = append(msgs, r.Message)
 		}
 	}
-	// The rules are compiled now, so that a rule that does not compile stops
-	// the server at start instead of failing calls.
 	pv, err := protovalidate.New(protovalidate.WithMessages(msgs...))
 	if err != nil {
 		return nil, fmt.Errorf("compile the protovalidate rules: %w", err)
 	}
-	out := map[protoreflect.FullName]*requestCheck{}
+	r := &checkingRegistrar{ServiceRegistrar: s, checks: map[string]*requestCheck{}}
 	plans := map[protoreflect.FullName]*messagePlan{}
-	for _, v := range validated {
-		md := v.request.ProtoReflect().Descriptor()
+	for method, req := range requests {
+		md := req.Message.ProtoReflect().Descriptor()
 		c := &requestCheck{plan: planFor(md, plans), mask: maskPlanFor(md)}
-		if v.protovalidate {
+		if req.Protovalidate {
 			c.pv = pv
 		}
-		out[md.FullName()] = c
-	}
-	return out, nil
-})
-
-// Registrar returns a registrar that registers services on s with the
-// handlers of the methods whose request declares rules wrapped in their
-// checks. It fails when a protovalidate rule does not compile.
-func Registrar(s grpc.ServiceRegistrar) (grpc.ServiceRegistrar, error) {
-	byName, err := checks()
-	if err != nil {
-		return nil, err
-	}
-	r := &checkingRegistrar{ServiceRegistrar: s, checks: map[string]*requestCheck{}}
-	for method, v := range validated {
-		r.checks[method] = byName[v.request.ProtoReflect().Descriptor().FullName()]
+		r.checks[method] = c
 	}
 	return r, nil
 }
+
+// checked are the checks [Check] made, by request message name.
+var checked sync.Map
 
 // Check checks req as the server does before its handler runs, clearing
 // its OUTPUT_ONLY fields: for tests, and for code that calls a handler
 // directly.
 func Check(req proto.Message) error {
-	byName, err := checks()
-	if err != nil {
-		return err
+	md := req.ProtoReflect().Descriptor()
+	c, ok := checked.Load(md.FullName())
+	if !ok {
+		rc := &requestCheck{plan: planFor(md, map[protoreflect.FullName]*messagePlan{}), mask: maskPlanFor(md)}
+		pv, err := protovalidate.New()
+		if err != nil {
+			return err
+		}
+		rc.pv = pv
+		c, _ = checked.LoadOrStore(md.FullName(), rc)
 	}
-	if c := byName[req.ProtoReflect().Descriptor().FullName()]; c != nil {
-		return c.check(req)
-	}
-	return nil
+	return c.(*requestCheck).check(req)
 }
 
 // checkingRegistrar registers services with their checked methods'

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -30,6 +31,25 @@ func checked[Req proto.Message, Resp any](h func(context.Context, Req) (Resp, er
 		return zero, err
 	}
 	return h(ctx, req)
+}
+
+// validated returns where to register the service on srv so that its
+// requests are checked as the server checks them.
+func validated(t *testing.T, srv *grpc.Server) grpc.ServiceRegistrar {
+	t.Helper()
+	r, err := validation.Registrar(srv, map[string]validation.Request{
+		ordersv1.OrderService_GetOrder_FullMethodName:    {Message: (*ordersv1.GetOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_ListOrders_FullMethodName:  {Message: (*ordersv1.ListOrdersRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_CreateOrder_FullMethodName: {Message: (*ordersv1.CreateOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_UpdateOrder_FullMethodName: {Message: (*ordersv1.UpdateOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_DeleteOrder_FullMethodName: {Message: (*ordersv1.DeleteOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_CancelOrder_FullMethodName: {Message: (*ordersv1.CancelOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_WatchOrders_FullMethodName: {Message: (*ordersv1.WatchOrdersRequest)(nil), Protovalidate: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // t0 is when every test starts.

@@ -18,7 +18,6 @@ import (
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/handler/inventoryservice"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
-	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
 
 // These tests run the real InventoryService on a loopback port and reach
@@ -160,11 +159,7 @@ func serveOrders(t *testing.T, s *Service) (ordersv1.OrderServiceClient, <-chan 
 		handled <- err
 		return resp, err
 	}))
-	registrar, err := validation.Registrar(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ordersv1.RegisterOrderServiceServer(registrar, s)
+	ordersv1.RegisterOrderServiceServer(validated(t, srv), s)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	t.Cleanup(func() {

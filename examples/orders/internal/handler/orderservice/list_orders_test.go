@@ -158,8 +158,8 @@ func TestListOrdersInvalid(t *testing.T) {
 		{name: "token of a state filter, with another", req: &ordersv1.ListOrdersRequest{Shop: "s", State: ordersv1.Order_STATE_PAID, PageToken: pendingOfS}, wantFields: []string{"page_token"}},
 		{name: "token of a state filter, without it", req: &ordersv1.ListOrdersRequest{Shop: "s", PageToken: pendingOfS}, wantFields: []string{"page_token"}},
 		{
-			name:       "every violation is listed",
-			req:        &ordersv1.ListOrdersRequest{Shop: "S", PageSize: -5, State: -1, PageToken: "?"},
+			name: "every violation is listed",
+			req:  &ordersv1.ListOrdersRequest{Shop: "S", PageSize: -5, State: -1, PageToken: "?"},
 			// The page token is the handler's to check, and the handler does
 			// not run for a request that breaks the proto's rules.
 			wantFields: []string{"shop", "page_size", "state"},

@@ -18,7 +18,6 @@ import (
 	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
-	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
 
 // These tests watch over a real gRPC connection on loopback, as clients do.
@@ -56,11 +55,7 @@ func serveDraining(t *testing.T, s *Service, drain <-chan struct{}, opts ...grpc
 		ended <- err
 		return err
 	}))
-	registrar, err := validation.Registrar(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ordersv1.RegisterOrderServiceServer(registrar, s)
+	ordersv1.RegisterOrderServiceServer(validated(t, srv), s)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	t.Cleanup(func() {
