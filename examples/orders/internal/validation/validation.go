@@ -139,21 +139,26 @@ type requestCheck struct {
 // every interceptor, just before the service's method.
 func (c *requestCheck) unary(h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-		checked := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			if err := c.check(req.(proto.Message)); err != nil {
-				return nil, err
-			}
-			return handler(ctx, req)
-		}
 		if interceptor == nil {
-			return h(srv, ctx, dec, checked)
+			return h(srv, ctx, dec, c.intercept)
 		}
 		return h(srv, ctx, dec, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			return interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
-				return checked(ctx, req, info, handler)
+				if err := c.check(req.(proto.Message)); err != nil {
+					return nil, err
+				}
+				return handler(ctx, req)
 			})
 		})
 	}
+}
+
+// intercept checks the request, then calls the handler.
+func (c *requestCheck) intercept(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := c.check(req.(proto.Message)); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
 }
 
 // stream wraps a stream handler so that every message it receives is
@@ -181,22 +186,24 @@ func (s *checkedStream) RecvMsg(m any) error {
 // fields, and returns the violations as one INVALID_ARGUMENT error.
 func (c *requestCheck) check(req proto.Message) error {
 	m := req.ProtoReflect()
-	var v apierr.Violations
-	sc := scope{}
+	w := &walker{}
+	w.path = w.stack[:0]
+	v := &w.v
 	if c.mask != nil {
-		sc = c.mask.check(m, &v)
+		w.sc = c.mask.check(m, v)
 	}
 	if c.plan != nil {
-		c.plan.apply(m, nil, sc, &v)
+		c.plan.apply(m, w)
 	}
 	if c.pv != nil {
-		// A valid request is validated once. An invalid one is validated
-		// again for the full list of its violations only when it is small:
-		// protovalidate builds every violation, and 45,000 bad items would
-		// cost a second of CPU for one call.
-		err := c.pv.Validate(req, failFast...)
-		if err != nil && proto.Size(req) <= maxFullReportBytes {
+		// A large request stops at its first violation: protovalidate
+		// builds every violation, and 45,000 bad items would cost a second
+		// of CPU for one call.
+		var err error
+		if proto.Size(req) <= maxFullReportBytes {
 			err = c.pv.Validate(req)
+		} else {
+			err = c.pv.Validate(req, failFast...)
 		}
 		if err != nil {
 			var ve *protovalidate.ValidationError
@@ -284,8 +291,6 @@ type scope struct {
 	resource protoreflect.FieldDescriptor
 	partial  bool
 	paths    []string
-	// base is the path of the resource, once inside it.
-	base *path
 }
 
 // covers reports whether the mask names the field at rel (a dotted path
@@ -299,9 +304,31 @@ func (s scope) covers(rel string) bool {
 	return false
 }
 
-// apply clears the OUTPUT_ONLY fields of m (at path at) and reports its
-// unset REQUIRED ones, then does the same in its messages.
-func (p *messagePlan) apply(m protoreflect.Message, at *path, sc scope, v *apierr.Violations) {
+// walker is the state of one request's walk: where it is (the fields
+// from the request down, on a stack reused for the whole walk, so that a
+// path is spelled out only for a violation), the update's scope, and the
+// violations found.
+type walker struct {
+	stack [8]segment
+	path  []segment
+	sc    scope
+	// inResource reports whether the walk is inside the resource of an
+	// update whose REQUIRED fields count only where the mask names them.
+	inResource bool
+	v          apierr.Violations
+}
+
+// segment is one step of a path: a field, with an index or map key.
+type segment struct {
+	name           protoreflect.Name
+	index          int
+	indexed, keyed bool
+	key            protoreflect.MapKey
+}
+
+// apply clears the OUTPUT_ONLY fields of m and reports its unset REQUIRED
+// ones, then does the same in its messages.
+func (p *messagePlan) apply(m protoreflect.Message, w *walker) {
 	for i := range p.fields {
 		fp := &p.fields[i]
 		f := fp.field
@@ -309,78 +336,78 @@ func (p *messagePlan) apply(m protoreflect.Message, at *path, sc scope, v *apier
 			m.Clear(f)
 			continue
 		}
-		here := &path{parent: at, name: f.Name()}
-		inner := sc
-		if at == nil && sc.partial && f == sc.resource {
-			inner.base = here
-		}
 		if !m.Has(f) {
-			if fp.required && (sc.base == nil || sc.covers(here.relative(sc.base))) {
+			if fp.required && (!w.inResource || w.sc.covers(w.relative(f.Name()))) {
 				field := "" // past the limit a violation is only counted
-				if v.Len() < apierr.MaxViolations {
-					field = here.String()
+				if w.v.Len() < apierr.MaxViolations {
+					field = w.spell(f.Name())
 				}
-				v.AddRule(field, "REQUIRED", "is required")
+				w.v.AddRule(field, "REQUIRED", "is required")
 			}
 			continue
 		}
 		if fp.next == nil {
 			continue
 		}
+		top := len(w.path) == 0
+		if top && w.sc.partial && f == w.sc.resource {
+			w.inResource = true
+		}
 		switch {
 		case f.IsList():
 			list := m.Get(f).List()
 			for j := range list.Len() {
-				fp.next.apply(list.Get(j).Message(), &path{parent: at, name: f.Name(), index: j, indexed: true}, inner, v)
+				w.path = append(w.path, segment{name: f.Name(), index: j, indexed: true})
+				fp.next.apply(list.Get(j).Message(), w)
+				w.path = w.path[:len(w.path)-1]
 			}
 		case f.IsMap():
 			m.Get(f).Map().Range(func(k protoreflect.MapKey, val protoreflect.Value) bool {
-				fp.next.apply(val.Message(), &path{parent: at, name: f.Name(), key: k, keyed: true}, inner, v)
+				w.path = append(w.path, segment{name: f.Name(), key: k, keyed: true})
+				fp.next.apply(val.Message(), w)
+				w.path = w.path[:len(w.path)-1]
 				return true
 			})
 		default:
-			fp.next.apply(m.Get(f).Message(), here, inner, v)
+			w.path = append(w.path, segment{name: f.Name()})
+			fp.next.apply(m.Get(f).Message(), w)
+			w.path = w.path[:len(w.path)-1]
+		}
+		if top {
+			w.inResource = false
 		}
 	}
 }
 
-// path is a field's path in a request, built as the walk goes down and
-// spelled out only for a violation.
-type path struct {
-	parent         *path
-	name           protoreflect.Name
-	index          int
-	indexed, keyed bool
-	key            protoreflect.MapKey
-}
-
-// String spells the path as google.rpc.BadRequest does:
-// "order.items[0].sku", `order.labels["k"]`.
-func (p *path) String() string {
-	var elems []string
-	for q := p; q != nil; q = q.parent {
-		e := string(q.name)
+// spell is the path of field name at the walk's position, as
+// google.rpc.BadRequest spells it: "order.items[0].sku",
+// `order.labels["k"]`.
+func (w *walker) spell(name protoreflect.Name) string {
+	var b strings.Builder
+	for _, s := range w.path {
+		b.WriteString(string(s.name))
 		switch {
-		case q.indexed:
-			e += "[" + strconv.Itoa(q.index) + "]"
-		case q.keyed:
-			e += "[" + strconv.Quote(q.key.String()) + "]"
+		case s.indexed:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case s.keyed:
+			b.WriteString("[" + strconv.Quote(s.key.String()) + "]")
 		}
-		elems = append(elems, e)
+		b.WriteByte('.')
 	}
-	slices.Reverse(elems)
-	return strings.Join(elems, ".")
+	b.WriteString(string(name))
+	return b.String()
 }
 
-// relative is the dotted field path from base (exclusive) to p, without
-// indexes or keys: how an update mask names the field.
-func (p *path) relative(base *path) string {
-	var elems []string
-	for q := p; q != nil && q != base; q = q.parent {
-		elems = append(elems, string(q.name))
+// relative is the dotted path of field name below the update's resource,
+// without indexes or keys: how an update mask names the field.
+func (w *walker) relative(name protoreflect.Name) string {
+	var b strings.Builder
+	for _, s := range w.path[1:] {
+		b.WriteString(string(s.name))
+		b.WriteByte('.')
 	}
-	slices.Reverse(elems)
-	return strings.Join(elems, ".")
+	b.WriteString(string(name))
+	return b.String()
 }
 
 // maskPlan is how a request's update mask is checked.

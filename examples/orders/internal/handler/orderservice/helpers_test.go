@@ -35,7 +35,7 @@ func checked[Req proto.Message, Resp any](h func(context.Context, Req) (Resp, er
 
 // validated returns where to register the service on srv so that its
 // requests are checked as the server checks them.
-func validated(t *testing.T, srv *grpc.Server) grpc.ServiceRegistrar {
+func validated(t testing.TB, srv grpc.ServiceRegistrar) grpc.ServiceRegistrar {
 	t.Helper()
 	r, err := validation.Registrar(srv, map[string]validation.Request{
 		ordersv1.OrderService_GetOrder_FullMethodName:    {Message: (*ordersv1.GetOrderRequest)(nil), Protovalidate: true},
