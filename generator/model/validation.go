@@ -169,7 +169,7 @@ func (b *builder) checkLegacyValidate(own []protoreflect.FileDescriptor) []*load
 		warns = append(warns, &load.Error{File: p.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(
 			"%s of %s is a protoc-gen-validate rule, which the service does not enforce; "+
 				"rewrite it as a protovalidate rule (buf/validate/validate.proto), which it does: "+
-				"see \"Validation\" in docs/golden-path.md", what, d.FullName())})
+				"see \"Migrating from protoc-gen-validate\" in new-service's docs/golden-path.md", what, d.FullName())})
 	}
 	var visit func(msgs protoreflect.MessageDescriptors)
 	visit = func(msgs protoreflect.MessageDescriptors) {
