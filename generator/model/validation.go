@@ -32,8 +32,9 @@ type Validation struct {
 	// FieldBehavior reports whether the request reaches a field marked
 	// REQUIRED, OUTPUT_ONLY or IMMUTABLE.
 	FieldBehavior bool
-	// Required are the request's own REQUIRED fields (outside a oneof), by
-	// proto name, in declaration order: an empty request lacks each one.
+	// Required are the request's own REQUIRED fields (outside a oneof, not
+	// proto2 required), by proto name, in declaration order: an empty
+	// request lacks each one.
 	Required []string
 	// BrokenRule is a request breaking a protovalidate rule, and
 	// BrokenMask one whose update_mask names a field it may not; nil when
@@ -93,7 +94,10 @@ func validation(req protoreflect.MessageDescriptor) Validation {
 					switch b {
 					case annotations.FieldBehavior_REQUIRED:
 						v.FieldBehavior = true
-						if md == req && f.ContainingOneof() == nil {
+						// As the server: members of a oneof are not checked (a
+						// proto3 optional's synthetic oneof is no oneof), and a
+						// proto2 required field is always set.
+						if md == req && (f.ContainingOneof() == nil || f.ContainingOneof().IsSynthetic()) && f.Cardinality() != protoreflect.Required {
 							v.Required = append(v.Required, string(f.Name()))
 						}
 					case annotations.FieldBehavior_OUTPUT_ONLY, annotations.FieldBehavior_IMMUTABLE:
