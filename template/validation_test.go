@@ -16,7 +16,7 @@ func TestValidationRendered(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			validation := string(r.file(t, "internal/validation/validation.go"))
 			register := string(r.file(t, "internal/server/register.go"))
-			tests := string(r.file(t, "internal/server/validate_test.go"))
+			tests := string(r.file(t, "internal/server/validate_test.go")) + string(r.file(t, "internal/validation/validation_test.go"))
 			imports := false
 			for p, f := range r.files {
 				if strings.HasSuffix(p, ".go") && strings.Contains(string(f.Content), `"buf.build/go/protovalidate"`) {

@@ -93,6 +93,7 @@ var table = []entry{
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
 	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},
 	{"internal/validation/validation.go.tmpl", "internal/validation/validation.go", once, Generated},
+	{"internal/validation/validation_test.go.tmpl", "internal/validation/validation_test.go", once, Generated},
 	{"internal/server/validate_test.go.tmpl", "internal/server/validate_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.

@@ -481,7 +481,16 @@ func (mp *maskPlan) check(m protoreflect.Message, v *apierr.Violations) scope {
 	if !m.Has(mp.mask) {
 		return scope{resource: mp.resource, partial: mp.resource != nil}
 	}
-	paths := m.Get(mp.mask).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths()
+	var paths []string
+	switch fm := m.Get(mp.mask).Message(); mask := fm.Interface().(type) {
+	case *fieldmaskpb.FieldMask:
+		paths = mask.GetPaths()
+	default: // a dynamic message
+		list := fm.Get(fm.Descriptor().Fields().ByName("paths")).List()
+		for i := range list.Len() {
+			paths = append(paths, list.Get(i).String())
+		}
+	}
 	prefix := ""
 	if mp.resource != nil {
 		prefix = string(mp.resource.Name()) + "."
