@@ -85,7 +85,7 @@ func (b *builder) build() (*App, error) {
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
-	app.Warnings = b.checkOpenAPIExamples(own)
+	app.Warnings = append(b.checkOpenAPIExamples(own), b.checkLegacyValidate(own)...)
 	b.checkImportCycles(own)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
@@ -134,6 +134,12 @@ func (b *builder) build() (*App, error) {
 					m.Idempotency = opts.GetIdempotencyLevel().String()
 				}
 				m.Bindings = b.bindings(md, opts, &routes)
+				m.Validation = validation(md.Input())
+				for k := range m.Bindings {
+					m.Bindings[k].MissingRequired = missingRequired(md, m.Bindings[k], m.Validation.Required)
+					m.Bindings[k].BrokenRule = restBrokenRule(md, m.Bindings[k])
+					m.Bindings[k].BrokenMask = restBroken(md, m.Bindings[k], m.Validation.BrokenMask)
+				}
 				svc.Methods = append(svc.Methods, m)
 			}
 			app.Services = append(app.Services, svc)

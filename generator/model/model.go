@@ -138,6 +138,9 @@ type Method struct {
 	// HandlerFile is the name of the user-owned file implementing the RPC,
 	// e.g. "get_order.go".
 	HandlerFile string
+	// Validation is what the server checks in the request before the
+	// handler runs.
+	Validation Validation
 }
 
 // Idempotent reports whether retrying the RPC after an unknown outcome is
@@ -185,6 +188,14 @@ type Binding struct {
 	// picks a oneof member, which the gateway's generated code dereferences
 	// without a nil check.
 	ForwardsEmpty bool
+	// MissingRequired are the REQUIRED request fields that a call to
+	// SampleURL with the body "{}" leaves unset, which the server reports;
+	// nil when there is none or the body is not a message.
+	MissingRequired []string
+	// BrokenRule and BrokenMask are the method's Validation.BrokenRule and
+	// BrokenMask when a REST call to SampleURL with them as a query
+	// parameter and the body "{}" carries them to the server; else nil.
+	BrokenRule, BrokenMask *Broken
 }
 
 // RetryClass is a set of methods that share a gRPC retry policy.

@@ -97,6 +97,9 @@ var table = []entry{
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
 	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},
+	{"internal/validation/validation.go.tmpl", "internal/validation/validation.go", once, Generated},
+	{"internal/validation/validation_test.go.tmpl", "internal/validation/validation_test.go", once, Generated},
+	{"internal/server/validate_test.go.tmpl", "internal/server/validate_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},

@@ -497,6 +497,21 @@ func (v *Violations) Add(field, format string, args ...any) {
 	})
 }
 
+// AddRule is [Violations.Add] for a rule the proto declares: rule is the
+// rule's id ("string.max_len", "REQUIRED"), set as the violation's reason
+// in the UPPER_SNAKE_CASE google.rpc.BadRequest asks for
+// ("STRING_MAX_LEN"), so that callers can match on it.
+func (v *Violations) AddRule(field, rule, description string) {
+	v.Add(field, "%s", description)
+	if len(v.list) == 0 || v.n > len(v.list) {
+		return
+	}
+	if !reasonRE.MatchString(rule) {
+		rule = strings.Trim(nonReasonRun.ReplaceAllString(strings.ToUpper(rule), "_"), "_")
+	}
+	v.list[len(v.list)-1].Reason = Truncate(rule, maxReason)
+}
+
 // Len is the number of violations recorded, listed or not.
 func (v *Violations) Len() int { return v.n }
 

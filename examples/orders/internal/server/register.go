@@ -14,17 +14,33 @@ import (
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	inventoryservice "github.com/new-service/new-service/examples/orders/internal/handler/inventoryservice"
 	orderservice "github.com/new-service/new-service/examples/orders/internal/handler/orderservice"
+	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
 
 // registerServices registers the implementation of every service on s and
 // returns the services' full names.
-func registerServices(s *grpc.Server, d *deps.Deps) []string {
+func registerServices(s grpc.ServiceRegistrar, d *deps.Deps) []string {
 	inventoryv1.RegisterInventoryServiceServer(s, inventoryservice.New(d))
 	ordersv1.RegisterOrderServiceServer(s, orderservice.New(d))
 	return []string{
 		"acme.inventory.v1.InventoryService",
 		"acme.orders.v1.OrderService",
 	}
+}
+
+// validatedRequests are the RPCs whose request declares rules that the
+// server checks before the handler (internal/validation).
+var validatedRequests = map[string]validation.Request{
+	"/acme.inventory.v1.InventoryService/GetStock":     {Message: (*inventoryv1.GetStockRequest)(nil), Protovalidate: false},
+	"/acme.inventory.v1.InventoryService/SetStock":     {Message: (*inventoryv1.SetStockRequest)(nil), Protovalidate: false},
+	"/acme.inventory.v1.InventoryService/ReserveStock": {Message: (*inventoryv1.ReserveStockRequest)(nil), Protovalidate: false},
+	"/acme.orders.v1.OrderService/GetOrder":            {Message: (*ordersv1.GetOrderRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/ListOrders":          {Message: (*ordersv1.ListOrdersRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/CreateOrder":         {Message: (*ordersv1.CreateOrderRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/UpdateOrder":         {Message: (*ordersv1.UpdateOrderRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/DeleteOrder":         {Message: (*ordersv1.DeleteOrderRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/CancelOrder":         {Message: (*ordersv1.CancelOrderRequest)(nil), Protovalidate: true},
+	"/acme.orders.v1.OrderService/WatchOrders":         {Message: (*ordersv1.WatchOrdersRequest)(nil), Protovalidate: true},
 }
 
 // registerGateway maps the REST routes of every service with HTTP bindings

@@ -54,6 +54,7 @@ import (
 	"github.com/new-service/new-service/examples/orders/internal/auth"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
+	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
 
 // Server is the running service.
@@ -222,7 +223,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// Limits: message, metadata and stream caps (see Config).
 	serverOpts = append(serverOpts, limitOptions(cfg)...)
 	s.grpc = grpc.NewServer(append(serverOpts, o.grpcOptions...)...)
-	s.services = registerServices(s.grpc, d)
+	// Requests are checked against the rules their protos declare before
+	// the handler runs (internal/validation).
+	registrar, err := validation.Registrar(s.grpc, validatedRequests)
+	if err != nil {
+		return nil, err
+	}
+	s.services = registerServices(registrar, d)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	if cfg.Reflection {
 		reflection.Register(s.grpc)

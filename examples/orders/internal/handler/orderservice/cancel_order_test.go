@@ -40,7 +40,7 @@ func TestCancelOrder(t *testing.T) {
 			created.State = tt.from
 			clock.Advance(time.Minute)
 
-			got, err := s.CancelOrder(t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Reason: reason})
+			got, err := checked(s.CancelOrder, t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Reason: reason})
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			want := created
 			if tt.wantCode == codes.OK {
@@ -62,7 +62,7 @@ func TestCancelOrder(t *testing.T) {
 					t.Errorf("ErrorInfo metadata mismatch (-want +got):\n%s", diff)
 				}
 			}
-			stored, err := s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
+			stored, err := checked(s.GetOrder, t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestCancelOrderInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestService(t)
-			_, err := s.CancelOrder(t.Context(), tt.req)
+			_, err := checked(s.CancelOrder, t.Context(), tt.req)
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantCode != codes.InvalidArgument {
 				return

@@ -18,7 +18,7 @@ import (
 //
 // The new order is PENDING, and the server sets its total, times and etag.
 // The fields the API marks OUTPUT_ONLY (state, total, create_time,
-// update_time) are ignored when sent (AIP-203), and so are order.shop,
+// update_time) are cleared before this runs (AIP-203), and order.shop,
 // order.order_id and order.etag: the request's shop and order_id name the
 // order. An empty coupon_code means no coupon.
 //
@@ -48,21 +48,12 @@ func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequ
 	if err := s.writes.allow(ctx); err != nil {
 		return nil, err
 	}
+	// The request has passed the rules orders.proto declares
+	// (internal/validation): shop, order_id, request_id and every field of
+	// the order are well-formed, and the OUTPUT_ONLY ones are cleared.
 	var v violations
-	v.checkID("shop", req.GetShop())
-	if req.GetOrderId() != "" {
-		v.checkID("order_id", req.GetOrderId())
-	}
-	v.checkRequestID("request_id", req.GetRequestId())
 	in := req.GetOrder()
-	var total *ordersv1.Money
-	if in == nil {
-		v.Add("order", "required")
-	} else {
-		total = v.checkItems("order.items", in.GetItems())
-		v.checkNote("order.note", in.GetNote())
-		v.checkLabels("order.labels", in.GetLabels())
-	}
+	total := v.checkItems("order.items", in.GetItems())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -75,6 +66,8 @@ func (s *Service) CreateOrder(ctx context.Context, req *ordersv1.CreateOrderRequ
 		Items:   cloneItems(in.GetItems()),
 		Note:    in.GetNote(),
 		Labels:  maps.Clone(in.GetLabels()),
+
+		CustomerId: in.GetCustomerId(),
 	}
 	if c := in.GetCouponCode(); c != "" {
 		o.CouponCode = &c

@@ -73,7 +73,7 @@ func TestDeleteOrder(t *testing.T) {
 				setState(t, s, "s", created.GetOrderId(), tt.state)
 			}
 			req := tt.req(created)
-			_, err := s.DeleteOrder(t.Context(), req)
+			_, err := checked(s.DeleteOrder, t.Context(), req)
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.InvalidArgument:
@@ -87,7 +87,7 @@ func TestDeleteOrder(t *testing.T) {
 				}
 			}
 			// The order is gone exactly when the delete succeeded.
-			_, err = s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
+			_, err = checked(s.GetOrder, t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
 			wantGet, wantGetReason := codes.OK, ""
 			if tt.wantCode == codes.OK {
 				wantGet, wantGetReason = codes.NotFound, "ORDER_NOT_FOUND"
@@ -103,9 +103,9 @@ func TestDeleteOrderRetried(t *testing.T) {
 	s, _ := newTestService(t)
 	created := create(t, s, "s")
 	req := &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: created.GetOrderId()}
-	if _, err := s.DeleteOrder(t.Context(), req); err != nil {
+	if _, err := checked(s.DeleteOrder, t.Context(), req); err != nil {
 		t.Fatalf("first delete: %v", err)
 	}
-	_, err := s.DeleteOrder(t.Context(), req)
+	_, err := checked(s.DeleteOrder, t.Context(), req)
 	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 }

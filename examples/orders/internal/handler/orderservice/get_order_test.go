@@ -56,7 +56,7 @@ func TestGetOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.GetOrder(t.Context(), tt.req)
+			got, err := checked(s.GetOrder, t.Context(), tt.req)
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.OK:
@@ -84,13 +84,13 @@ func TestGetOrderReturnsCopies(t *testing.T) {
 	s, _ := newTestService(t)
 	created := create(t, s, "s")
 	req := &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()}
-	first, err := s.GetOrder(t.Context(), req)
+	first, err := checked(s.GetOrder, t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first.Note = "changed by the caller"
 	first.Items[0].Quantity = 99
-	second, err := s.GetOrder(t.Context(), req)
+	second, err := checked(s.GetOrder, t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}

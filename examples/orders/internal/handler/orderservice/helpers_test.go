@@ -1,6 +1,7 @@
 package orderservice
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -8,15 +9,48 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
+	"github.com/new-service/new-service/examples/orders/internal/validation"
 )
+
+// checked calls a handler as the server does: only with a request that
+// passed the rules orders.proto declares (internal/validation), which
+// also clears its OUTPUT_ONLY fields.
+func checked[Req proto.Message, Resp any](h func(context.Context, Req) (Resp, error), ctx context.Context, req Req) (Resp, error) {
+	if err := validation.Check(req); err != nil {
+		var zero Resp
+		return zero, err
+	}
+	return h(ctx, req)
+}
+
+// validated returns where to register the service on srv so that its
+// requests are checked as the server checks them.
+func validated(t testing.TB, srv grpc.ServiceRegistrar) grpc.ServiceRegistrar {
+	t.Helper()
+	r, err := validation.Registrar(srv, map[string]validation.Request{
+		ordersv1.OrderService_GetOrder_FullMethodName:    {Message: (*ordersv1.GetOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_ListOrders_FullMethodName:  {Message: (*ordersv1.ListOrdersRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_CreateOrder_FullMethodName: {Message: (*ordersv1.CreateOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_UpdateOrder_FullMethodName: {Message: (*ordersv1.UpdateOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_DeleteOrder_FullMethodName: {Message: (*ordersv1.DeleteOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_CancelOrder_FullMethodName: {Message: (*ordersv1.CancelOrderRequest)(nil), Protovalidate: true},
+		ordersv1.OrderService_WatchOrders_FullMethodName: {Message: (*ordersv1.WatchOrdersRequest)(nil), Protovalidate: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // t0 is when every test starts.
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -82,7 +116,7 @@ func ptr[T any](v T) *T { return &v }
 // cannot.
 func create(t *testing.T, s *Service, shop string) *ordersv1.Order {
 	t.Helper()
-	o, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{
+	o, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{
 		Shop:  shop,
 		Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("TSHIRT-M-BLUE", 2, 1, 500_000_000)}},
 	})

@@ -159,7 +159,7 @@ func serveOrders(t *testing.T, s *Service) (ordersv1.OrderServiceClient, <-chan 
 		handled <- err
 		return resp, err
 	}))
-	ordersv1.RegisterOrderServiceServer(srv, s)
+	ordersv1.RegisterOrderServiceServer(validated(t, srv), s)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	t.Cleanup(func() {

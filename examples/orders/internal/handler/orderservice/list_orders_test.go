@@ -29,7 +29,7 @@ func listAll(t *testing.T, s *Service, req *ordersv1.ListOrdersRequest, maxPages
 	req = proto.Clone(req).(*ordersv1.ListOrdersRequest)
 	var pages [][]string
 	for range maxPages {
-		resp, err := s.ListOrders(t.Context(), req)
+		resp, err := checked(s.ListOrders, t.Context(), req)
 		if err != nil {
 			t.Fatalf("ListOrders: %v", err)
 		}
@@ -112,7 +112,7 @@ func TestListOrders(t *testing.T) {
 				create(t, s, "s")
 			}
 			for _, id := range tt.cancelled {
-				if _, err := s.CancelOrder(t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: id}); err != nil {
+				if _, err := checked(s.CancelOrder, t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: id}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -133,7 +133,7 @@ func TestListOrdersInvalid(t *testing.T) {
 	// token is the next_page_token of the first one-order page of req.
 	token := func(req *ordersv1.ListOrdersRequest) string {
 		req.PageSize = 1
-		resp, err := s.ListOrders(t.Context(), req)
+		resp, err := checked(s.ListOrders, t.Context(), req)
 		if err != nil || resp.GetNextPageToken() == "" {
 			t.Fatalf("ListOrders(%v) = %v, %v; want a next page", req, resp, err)
 		}
@@ -158,14 +158,16 @@ func TestListOrdersInvalid(t *testing.T) {
 		{name: "token of a state filter, with another", req: &ordersv1.ListOrdersRequest{Shop: "s", State: ordersv1.Order_STATE_PAID, PageToken: pendingOfS}, wantFields: []string{"page_token"}},
 		{name: "token of a state filter, without it", req: &ordersv1.ListOrdersRequest{Shop: "s", PageToken: pendingOfS}, wantFields: []string{"page_token"}},
 		{
-			name:       "every violation is listed",
-			req:        &ordersv1.ListOrdersRequest{Shop: "S", PageSize: -5, State: -1, PageToken: "?"},
-			wantFields: []string{"shop", "page_size", "state", "page_token"},
+			name: "every violation is listed",
+			req:  &ordersv1.ListOrdersRequest{Shop: "S", PageSize: -5, State: -1, PageToken: "?"},
+			// The page token is the handler's to check, and the handler does
+			// not run for a request that breaks the proto's rules.
+			wantFields: []string{"shop", "page_size", "state"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.ListOrders(t.Context(), tt.req)
+			_, err := checked(s.ListOrders, t.Context(), tt.req)
 			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
@@ -181,12 +183,12 @@ func TestListOrdersChangesBetweenPages(t *testing.T) {
 	for range 4 {
 		create(t, s, "s")
 	}
-	first, err := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s", PageSize: 2})
+	first, err := checked(s.ListOrders, t.Context(), &ordersv1.ListOrdersRequest{Shop: "s", PageSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"id-0001", "id-0003"} {
-		if _, err := s.DeleteOrder(t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: id}); err != nil {
+		if _, err := checked(s.DeleteOrder, t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -211,7 +213,7 @@ func TestListOrdersConcurrentInserts(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range during {
-			if _, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{
+			if _, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{
 				Shop:  "s",
 				Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}},
 			}); err != nil {
@@ -256,7 +258,7 @@ func TestListOrdersPageBytes(t *testing.T) {
 	}
 	const n = 150
 	for range n {
-		if _, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: items}}); err != nil {
+		if _, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: items}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,7 +266,7 @@ func TestListOrdersPageBytes(t *testing.T) {
 	token := ""
 	pages := 0
 	for {
-		resp, err := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s", PageSize: maxPageSize, PageToken: token})
+		resp, err := checked(s.ListOrders, t.Context(), &ordersv1.ListOrdersRequest{Shop: "s", PageSize: maxPageSize, PageToken: token})
 		if err != nil {
 			t.Fatal(err)
 		}

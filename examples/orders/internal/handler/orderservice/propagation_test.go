@@ -104,7 +104,7 @@ func TestCreateOrderPropagation(t *testing.T) {
 			case seen.deadline.After(callerDeadline.Add(wireSlack)):
 				t.Errorf("the inventory saw a deadline %v after the caller's", seen.deadline.Sub(callerDeadline))
 			}
-			list, err := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"})
+			list, err := checked(s.ListOrders, t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
@@ -181,47 +182,53 @@ func TestCallerOf(t *testing.T) {
 // TestWriteLimits checks that the four writes, and only they, count
 // against the caller's write rate, and what a refused caller is told.
 func TestWriteLimits(t *testing.T) {
+	// The requests pass the rules orders.proto declares, which the server
+	// checks before the handler (and so before the write limit): a create
+	// that succeeds, and writes to an order that does not exist.
+	missing := &ordersv1.Order{Shop: "s", OrderId: "missing", Note: "x"}
 	tests := []struct {
 		name    string
 		call    func(ctx context.Context, s *Service) error
 		limited bool
+		// code and reason are the answer when the limit lets the call in.
+		code   codes.Code
+		reason string
 	}{
 		{name: "CreateOrder", call: func(ctx context.Context, s *Service) error {
-			_, err := s.CreateOrder(ctx, &ordersv1.CreateOrderRequest{})
+			_, err := checked(s.CreateOrder, ctx, &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}}})
 			return err
-		}, limited: true},
+		}, limited: true, code: codes.OK},
 		{name: "UpdateOrder", call: func(ctx context.Context, s *Service) error {
-			_, err := s.UpdateOrder(ctx, &ordersv1.UpdateOrderRequest{})
+			_, err := checked(s.UpdateOrder, ctx, &ordersv1.UpdateOrderRequest{Order: missing, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"note"}}})
 			return err
-		}, limited: true},
+		}, limited: true, code: codes.NotFound, reason: "ORDER_NOT_FOUND"},
 		{name: "CancelOrder", call: func(ctx context.Context, s *Service) error {
-			_, err := s.CancelOrder(ctx, &ordersv1.CancelOrderRequest{})
+			_, err := checked(s.CancelOrder, ctx, &ordersv1.CancelOrderRequest{Shop: "s", OrderId: "missing"})
 			return err
-		}, limited: true},
+		}, limited: true, code: codes.NotFound, reason: "ORDER_NOT_FOUND"},
 		{name: "DeleteOrder", call: func(ctx context.Context, s *Service) error {
-			_, err := s.DeleteOrder(ctx, &ordersv1.DeleteOrderRequest{})
+			_, err := checked(s.DeleteOrder, ctx, &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "missing"})
 			return err
-		}, limited: true},
+		}, limited: true, code: codes.NotFound, reason: "ORDER_NOT_FOUND"},
 		{name: "GetOrder", call: func(ctx context.Context, s *Service) error {
-			_, err := s.GetOrder(ctx, &ordersv1.GetOrderRequest{})
+			_, err := checked(s.GetOrder, ctx, &ordersv1.GetOrderRequest{Shop: "s", OrderId: "missing"})
 			return err
-		}},
+		}, code: codes.NotFound, reason: "ORDER_NOT_FOUND"},
 		{name: "ListOrders", call: func(ctx context.Context, s *Service) error {
-			_, err := s.ListOrders(ctx, &ordersv1.ListOrdersRequest{})
+			_, err := checked(s.ListOrders, ctx, &ordersv1.ListOrdersRequest{Shop: "s"})
 			return err
-		}},
+		}, code: codes.OK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rate := deps.Rate{Events: 1, Per: time.Second, Burst: 1}
 			s, clock := newTestServiceWith(t, &deps.Deps{WriteRate: rate})
 			ctx := callFrom("192.0.2.7")
-			// The empty requests are invalid, which does not matter: every
-			// write counts, valid or not.
-			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
+			// Every write counts, whatever its outcome.
+			checkErr(t, tt.call(ctx, s), tt.code, tt.reason)
 			err := tt.call(ctx, s)
 			if !tt.limited {
-				checkErr(t, err, codes.InvalidArgument, "INVALID_REQUEST")
+				checkErr(t, err, tt.code, tt.reason)
 				return
 			}
 			checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
@@ -238,9 +245,9 @@ func TestWriteLimits(t *testing.T) {
 			}
 			// Another caller is not held up, and the first may write again
 			// after the delay it was given.
-			checkErr(t, tt.call(callFrom("192.0.2.8"), s), codes.InvalidArgument, "INVALID_REQUEST")
+			checkErr(t, tt.call(callFrom("192.0.2.8"), s), tt.code, tt.reason)
 			clock.Advance(time.Second)
-			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
+			checkErr(t, tt.call(ctx, s), tt.code, tt.reason)
 		})
 	}
 }

@@ -114,7 +114,7 @@ func TestCreateOrderReserves(t *testing.T) {
 				{req: order("x", "", item("A", 1, 1, 0))},
 				{
 					before: func(t *testing.T, s *Service, _ *inventory) {
-						if _, err := s.DeleteOrder(t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "x"}); err != nil {
+						if _, err := checked(s.DeleteOrder, t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "x"}); err != nil {
 							t.Fatal(err)
 						}
 					},
@@ -141,7 +141,7 @@ func TestCreateOrderReserves(t *testing.T) {
 				if step.before != nil {
 					step.before(t, s, inv)
 				}
-				_, err := s.CreateOrder(testCtx(t), step.req)
+				_, err := checked(s.CreateOrder, testCtx(t), step.req)
 				checkErr(t, err, step.wantCode, step.wantReason)
 				if step.wantShort == nil {
 					continue
@@ -170,7 +170,7 @@ func TestCreateOrderReserves(t *testing.T) {
 				t.Errorf("reserved units mismatch (-want +got):\n%s", diff)
 			}
 			var orders []string
-			list, err := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"})
+			list, err := checked(s.ListOrders, t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +216,7 @@ func TestCreateOrderInventoryErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := startInventory(t, func(inv *inventory) { inv.fail = tt.answer })
 			s, _ := newTestServiceWith(t, &deps.Deps{Inventory: dialInventory(t, inv.addr)})
-			_, err := s.CreateOrder(testCtx(t), order("", "", item("A", 1, 1, 0)))
+			_, err := checked(s.CreateOrder, testCtx(t), order("", "", item("A", 1, 1, 0)))
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantCode == codes.FailedPrecondition {
 				want := []*errdetails.PreconditionFailure_Violation{{Type: "STOCK", Subject: "shops/s/skus/A/stock", Description: "none"}}
@@ -225,7 +225,7 @@ func TestCreateOrderInventoryErrors(t *testing.T) {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
 				}
 			}
-			if list, _ := s.ListOrders(t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"}); len(list.GetOrders()) != 0 {
+			if list, _ := checked(s.ListOrders, t.Context(), &ordersv1.ListOrdersRequest{Shop: "s"}); len(list.GetOrders()) != 0 {
 				t.Errorf("a failed reservation stored %d orders, want 0", len(list.GetOrders()))
 			}
 		})
@@ -242,7 +242,7 @@ func TestCreateOrderInventoryDown(t *testing.T) {
 	addr := lis.Addr().String()
 	lis.Close()
 	s, _ := newTestServiceWith(t, &deps.Deps{Inventory: dialInventory(t, addr)})
-	_, err = s.CreateOrder(testCtx(t), order("", "", item("A", 1, 1, 0)))
+	_, err = checked(s.CreateOrder, testCtx(t), order("", "", item("A", 1, 1, 0)))
 	checkErr(t, err, codes.Unavailable, "")
 }
 
@@ -289,14 +289,14 @@ func TestCreateOrderClaims(t *testing.T) {
 			}
 
 			go func() {
-				_, err := s.CreateOrder(ctx, tt.first)
+				_, err := checked(s.CreateOrder, ctx, tt.first)
 				returned <- err
 			}()
 			first := entered()
 			calls := 1
 			if tt.wantJoin {
 				go func() {
-					_, err := s.CreateOrder(ctx, tt.second)
+					_, err := checked(s.CreateOrder, ctx, tt.second)
 					returned <- err
 				}()
 				if second := entered(); second.req.GetReservationId() != first.req.GetReservationId() {
@@ -304,7 +304,7 @@ func TestCreateOrderClaims(t *testing.T) {
 				}
 				calls = 2
 			} else {
-				_, err := s.CreateOrder(ctx, tt.second)
+				_, err := checked(s.CreateOrder, ctx, tt.second)
 				checkErr(t, err, codes.AlreadyExists, "ORDER_ID_TAKEN")
 			}
 

@@ -9,14 +9,11 @@ import (
 )
 
 // notUpdatable says why each field of Order outside the updatable four may
-// not appear in an update mask.
+// not appear in an update mask; the server already refuses the fields
+// orders.proto marks OUTPUT_ONLY or IMMUTABLE (internal/validation).
 var notUpdatable = map[string]string{
-	"shop":        "identifies the order and cannot change",
-	"order_id":    "identifies the order and cannot change",
-	"state":       "is output only; CancelOrder changes it",
-	"total":       "is output only; it follows from the items",
-	"create_time": "is output only",
-	"update_time": "is output only",
+	"shop":     "identifies the order and cannot change",
+	"order_id": "identifies the order and cannot change",
 }
 
 // UpdateOrder changes the fields named in update_mask (note, coupon_code,
@@ -43,24 +40,17 @@ func (s *Service) UpdateOrder(ctx context.Context, req *ordersv1.UpdateOrderRequ
 	if err := s.writes.allow(ctx); err != nil {
 		return nil, err
 	}
+	// The request has passed the rules orders.proto declares
+	// (internal/validation): order is set, its fields are well-formed, and
+	// the mask names no OUTPUT_ONLY or IMMUTABLE field.
 	in := req.GetOrder()
 	var v violations
-	if in == nil {
-		v.Add("order", "required")
-	} else {
-		v.checkID("order.shop", in.GetShop())
-		v.checkID("order.order_id", in.GetOrderId())
-	}
+	v.checkID("order.shop", in.GetShop())
+	v.checkID("order.order_id", in.GetOrderId())
 	fields := v.updateFields(req)
 	var total *ordersv1.Money
-	if in != nil && fields.items {
+	if fields.items {
 		total = v.checkItems("order.items", in.GetItems())
-	}
-	if in != nil && fields.note {
-		v.checkNote("order.note", in.GetNote())
-	}
-	if in != nil && fields.labels {
-		v.checkLabels("order.labels", in.GetLabels())
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 // updatable field set.
 func createForUpdate(t *testing.T, s *Service) *ordersv1.Order {
 	t.Helper()
-	o, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{
+	o, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{
 		Shop: "s",
 		Order: &ordersv1.Order{
 			Items:      []*ordersv1.LineItem{item("A", 2, 1, 500_000_000)},
@@ -132,7 +132,7 @@ func TestUpdateOrder(t *testing.T) {
 			if tt.etag {
 				in.Etag = created.GetEtag()
 			}
-			got, err := s.UpdateOrder(t.Context(), &ordersv1.UpdateOrderRequest{Order: in, UpdateMask: tt.mask})
+			got, err := checked(s.UpdateOrder, t.Context(), &ordersv1.UpdateOrderRequest{Order: in, UpdateMask: tt.mask})
 			if err != nil {
 				t.Fatalf("UpdateOrder: %v", err)
 			}
@@ -143,7 +143,7 @@ func TestUpdateOrder(t *testing.T) {
 			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 				t.Errorf("UpdateOrder mismatch (-want +got):\n%s", diff)
 			}
-			stored, err := s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
+			stored, err := checked(s.GetOrder, t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,11 +183,19 @@ func TestUpdateOrderErrors(t *testing.T) {
 			wantFields: []string{"order.shop", "order.order_id"},
 		},
 		{
-			name:       "unknown, identifying and output-only paths",
-			req:        update(&ordersv1.Order{Note: "x"}, "note", "colour", "shop", "state", "total", "update_time"),
+			name:       "unknown and identifying paths",
+			req:        update(&ordersv1.Order{Note: "x"}, "note", "colour", "shop"),
 			wantCode:   codes.InvalidArgument,
 			wantReason: "INVALID_REQUEST",
-			wantFields: []string{"update_mask.paths[1]", "update_mask.paths[2]", "update_mask.paths[3]", "update_mask.paths[4]", "update_mask.paths[5]"},
+			wantFields: []string{"update_mask.paths[1]", "update_mask.paths[2]"},
+		},
+		{
+			// The server refuses these before the handler (orders.proto).
+			name:       "output-only and immutable paths",
+			req:        update(&ordersv1.Order{Note: "x"}, "note", "state", "total.units", "update_time", "customer_id"),
+			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
+			wantFields: []string{"order.state", "order.total", "order.update_time", "order.customer_id"},
 		},
 		{
 			name:       "map keys are not paths",
@@ -218,8 +226,19 @@ func TestUpdateOrderErrors(t *testing.T) {
 			wantFields: []string{"order.items[0].quantity", "order.note"},
 		},
 		{
-			name:     "unmasked fields are not validated",
-			req:      update(&ordersv1.Order{Note: strings.Repeat("x", maxNoteChars+1)}, "labels"),
+			// protovalidate rules hold for the whole request, named in the
+			// mask or not.
+			name:       "unmasked fields are checked against their rules too",
+			req:        update(&ordersv1.Order{Note: strings.Repeat("x", maxNoteChars+1)}, "labels"),
+			wantCode:   codes.InvalidArgument,
+			wantReason: "INVALID_REQUEST",
+			wantFields: []string{"order.note"},
+		},
+		{
+			// REQUIRED fields of the order hold only where the mask names
+			// them: an update of the note needs no items.
+			name:     "unmasked required fields are not required",
+			req:      update(&ordersv1.Order{Note: "x"}, "note"),
 			wantCode: codes.OK,
 		},
 		{
@@ -271,7 +290,7 @@ func TestUpdateOrderErrors(t *testing.T) {
 				created.State = tt.state
 			}
 			req := tt.req(created)
-			_, err := s.UpdateOrder(t.Context(), req)
+			_, err := checked(s.UpdateOrder, t.Context(), req)
 			checkErr(t, err, tt.wantCode, tt.wantReason)
 			name := resourceName("s", req.GetOrder().GetOrderId())
 			switch tt.wantCode {
@@ -293,7 +312,7 @@ func TestUpdateOrderErrors(t *testing.T) {
 			if err == nil {
 				return
 			}
-			stored, err := s.GetOrder(t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
+			stored, err := checked(s.GetOrder, t.Context(), &ordersv1.GetOrderRequest{Shop: "s", OrderId: created.GetOrderId()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,7 +345,7 @@ func TestUpdateOrderEtags(t *testing.T) {
 	seen := map[string]bool{created.GetEtag(): true}
 	etag := created.GetEtag()
 	for _, note := range []string{"a", "b", "c"} {
-		o, err := s.UpdateOrder(t.Context(), &ordersv1.UpdateOrderRequest{
+		o, err := checked(s.UpdateOrder, t.Context(), &ordersv1.UpdateOrderRequest{
 			Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: note, Etag: etag},
 		})
 		if err != nil {
@@ -338,7 +357,7 @@ func TestUpdateOrderEtags(t *testing.T) {
 		seen[o.GetEtag()] = true
 		etag = o.GetEtag()
 	}
-	_, err := s.UpdateOrder(t.Context(), &ordersv1.UpdateOrderRequest{
+	_, err := checked(s.UpdateOrder, t.Context(), &ordersv1.UpdateOrderRequest{
 		Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: "d", Etag: created.GetEtag()},
 	})
 	checkErr(t, err, codes.Aborted, "ETAG_MISMATCH")

@@ -55,7 +55,7 @@ func serveDraining(t *testing.T, s *Service, drain <-chan struct{}, opts ...grpc
 		ended <- err
 		return err
 	}))
-	ordersv1.RegisterOrderServiceServer(srv, s)
+	ordersv1.RegisterOrderServiceServer(validated(t, srv), s)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	t.Cleanup(func() {
@@ -150,12 +150,12 @@ func TestWatchOrdersEvents(t *testing.T) {
 			write: func(t *testing.T, s *Service, clock *fakeClock) []*ordersv1.OrderEvent {
 				o := create(t, s, "s")
 				clock.Advance(time.Second)
-				u, err := s.UpdateOrder(t.Context(), &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{Shop: "s", OrderId: o.GetOrderId(), Note: "gift"}})
+				u, err := checked(s.UpdateOrder, t.Context(), &ordersv1.UpdateOrderRequest{Order: &ordersv1.Order{Shop: "s", OrderId: o.GetOrderId(), Note: "gift"}})
 				if err != nil {
 					t.Fatal(err)
 				}
 				clock.Advance(time.Second)
-				c, err := s.CancelOrder(t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: o.GetOrderId()})
+				c, err := checked(s.CancelOrder, t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: o.GetOrderId()})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -167,7 +167,7 @@ func TestWatchOrdersEvents(t *testing.T) {
 			write: func(t *testing.T, s *Service, clock *fakeClock) []*ordersv1.OrderEvent {
 				o := create(t, s, "s")
 				clock.Advance(time.Second)
-				if _, err := s.DeleteOrder(t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: o.GetOrderId()}); err != nil {
+				if _, err := checked(s.DeleteOrder, t.Context(), &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: o.GetOrderId()}); err != nil {
 					t.Fatal(err)
 				}
 				return []*ordersv1.OrderEvent{
@@ -180,10 +180,10 @@ func TestWatchOrdersEvents(t *testing.T) {
 			name: "failed writes and other shops are not watched",
 			write: func(t *testing.T, s *Service, _ *fakeClock) []*ordersv1.OrderEvent {
 				other := create(t, s, "t")
-				if _, err := s.CancelOrder(t.Context(), &ordersv1.CancelOrderRequest{Shop: "t", OrderId: other.GetOrderId()}); err != nil {
+				if _, err := checked(s.CancelOrder, t.Context(), &ordersv1.CancelOrderRequest{Shop: "t", OrderId: other.GetOrderId()}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{Shop: "s"}); err == nil {
+				if _, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{Shop: "s"}); err == nil {
 					t.Fatal("CreateOrder without an order succeeded")
 				}
 				return []*ordersv1.OrderEvent{created(create(t, s, "s"))}
@@ -431,7 +431,7 @@ func TestWatchOrdersSlowWatcher(t *testing.T) {
 	// windows, gRPC's write quota and the buffer hold together.
 	note := strings.Repeat("n", 250)
 	for range writes {
-		if _, err := s.CreateOrder(t.Context(), &ordersv1.CreateOrderRequest{
+		if _, err := checked(s.CreateOrder, t.Context(), &ordersv1.CreateOrderRequest{
 			Shop:  "s",
 			Order: &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}, Note: note},
 		}); err != nil {

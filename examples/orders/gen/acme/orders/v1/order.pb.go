@@ -7,6 +7,7 @@
 package ordersv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -90,7 +91,7 @@ type Order struct {
 	// The order's ID, unique within the shop.
 	OrderId string      `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	State   Order_State `protobuf:"varint,3,opt,name=state,proto3,enum=acme.orders.v1.Order_State" json:"state,omitempty"`
-	// What was ordered; at least one item.
+	// What was ordered; 1 to 100 items.
 	Items []*LineItem `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
 	// The sum of the items, computed by the server.
 	Total *Money `protobuf:"bytes,5,opt,name=total,proto3" json:"total,omitempty"`
@@ -98,13 +99,17 @@ type Order struct {
 	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
 	// An optional coupon; absent and empty are different (empty removes it).
 	CouponCode *string `protobuf:"bytes,7,opt,name=coupon_code,json=couponCode,proto3,oneof" json:"coupon_code,omitempty"`
-	// Labels for the caller's own bookkeeping, at most 16.
+	// Labels for the caller's own bookkeeping: at most 16, keys of 1 to 63
+	// characters, values of at most 63.
 	Labels     map[string]string      `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes on every write; send it back on update or delete to detect
 	// concurrent changes (optimistic concurrency).
-	Etag          string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Who placed the order, e.g. a customer number; set on create and never
+	// changed after.
+	CustomerId    string `protobuf:"bytes,12,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -216,10 +221,18 @@ func (x *Order) GetEtag() string {
 	return ""
 }
 
+func (x *Order) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
 // LineItem is one product and its quantity.
 type LineItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The stock-keeping unit, e.g. "TSHIRT-M-BLUE".
+	// The stock-keeping unit, e.g. "TSHIRT-M-BLUE": 1 to 64 letters, digits,
+	// '.', '_' and '-', starting with a letter or digit.
 	Sku string `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
 	// How many; between 1 and 1000.
 	Quantity      int32  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
@@ -514,23 +527,25 @@ var File_acme_orders_v1_order_proto protoreflect.FileDescriptor
 
 const file_acme_orders_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x1aacme/orders/v1/order.proto\x12\x0eacme.orders.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x05\n" +
+	"\x1aacme/orders/v1/order.proto\x12\x0eacme.orders.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x06\n" +
 	"\x05Order\x12\x18\n" +
 	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04shop\x12\x1f\n" +
 	"\border_id\x18\x02 \x01(\tB\x04\xe2A\x01\bR\aorderId\x127\n" +
-	"\x05state\x18\x03 \x01(\x0e2\x1b.acme.orders.v1.Order.StateB\x04\xe2A\x01\x03R\x05state\x124\n" +
-	"\x05items\x18\x04 \x03(\v2\x18.acme.orders.v1.LineItemB\x04\xe2A\x01\x02R\x05items\x121\n" +
-	"\x05total\x18\x05 \x01(\v2\x15.acme.orders.v1.MoneyB\x04\xe2A\x01\x03R\x05total\x12\x12\n" +
-	"\x04note\x18\x06 \x01(\tR\x04note\x12$\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1b.acme.orders.v1.Order.StateB\x04\xe2A\x01\x03R\x05state\x12<\n" +
+	"\x05items\x18\x04 \x03(\v2\x18.acme.orders.v1.LineItemB\f\xe2A\x01\x02\xbaH\x05\x92\x01\x02\x10dR\x05items\x121\n" +
+	"\x05total\x18\x05 \x01(\v2\x15.acme.orders.v1.MoneyB\x04\xe2A\x01\x03R\x05total\x12\x1c\n" +
+	"\x04note\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\x12$\n" +
 	"\vcoupon_code\x18\a \x01(\tH\x00R\n" +
-	"couponCode\x88\x01\x01\x129\n" +
-	"\x06labels\x18\b \x03(\v2!.acme.orders.v1.Order.LabelsEntryR\x06labels\x12A\n" +
+	"couponCode\x88\x01\x01\x12Q\n" +
+	"\x06labels\x18\b \x03(\v2!.acme.orders.v1.Order.LabelsEntryB\x16\xbaH\x13\x9a\x01\x10\x10\x10\"\x06r\x04\x10\x01\x18?*\x04r\x02\x18?R\x06labels\x12A\n" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\x12,\n" +
+	"\vcustomer_id\x18\f \x01(\tB\v\xe2A\x01\x05\xbaH\x04r\x02\x18?R\n" +
+	"customerId\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"i\n" +
@@ -541,16 +556,19 @@ const file_acme_orders_v1_order_proto_rawDesc = "" +
 	"STATE_PAID\x10\x02\x12\x11\n" +
 	"\rSTATE_SHIPPED\x10\x03\x12\x13\n" +
 	"\x0fSTATE_CANCELLED\x10\x04B\x0e\n" +
-	"\f_coupon_code\"\x80\x01\n" +
-	"\bLineItem\x12\x16\n" +
-	"\x03sku\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x03sku\x12 \n" +
-	"\bquantity\x18\x02 \x01(\x05B\x04\xe2A\x01\x02R\bquantity\x12:\n" +
+	"\f_coupon_code\"\xb8\x01\n" +
+	"\bLineItem\x12A\n" +
+	"\x03sku\x18\x01 \x01(\tB/\xe2A\x01\x02\xbaH(\xd8\x01\x01r#2!^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$R\x03sku\x12-\n" +
+	"\bquantity\x18\x02 \x01(\x05B\x11\xe2A\x01\x02\xbaH\n" +
+	"\xd8\x01\x01\x1a\x05\x18\xe8\a(\x01R\bquantity\x12:\n" +
 	"\n" +
-	"unit_price\x18\x03 \x01(\v2\x15.acme.orders.v1.MoneyB\x04\xe2A\x01\x02R\tunitPrice\"X\n" +
-	"\x05Money\x12#\n" +
-	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12\x14\n" +
-	"\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n" +
-	"\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\xab\x02\n" +
+	"unit_price\x18\x03 \x01(\v2\x15.acme.orders.v1.MoneyB\x04\xe2A\x01\x02R\tunitPrice\"\x94\x02\n" +
+	"\x05Money\x126\n" +
+	"\rcurrency_code\x18\x01 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"^[A-Z]{3}$R\fcurrencyCode\x12\x14\n" +
+	"\x05units\x18\x02 \x01(\x03R\x05units\x12,\n" +
+	"\x05nanos\x18\x03 \x01(\x05B\x16\xbaH\x13\x1a\x11\x18\xff\x93\xeb\xdc\x03(\x81씣\xfc\xff\xff\xff\xff\x01R\x05nanos:\x8e\x01\xbaH\x8a\x01\x1a\x87\x01\n" +
+	"\x10money.nanos_sign\x12&nanos must have the same sign as units\x1aK!((this.units > 0 && this.nanos < 0) || (this.units < 0 && this.nanos > 0))\"\xab\x02\n" +
 	"\n" +
 	"OrderEvent\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x121\n" +

@@ -7,6 +7,7 @@
 package ordersv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -26,9 +27,11 @@ const (
 )
 
 type GetOrderRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Shop          string                 `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
-	OrderId       string                 `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop: 1 to 63 lower-case letters, digits and hyphens, starting with
+	// a letter or digit (as every shop and order ID).
+	Shop          string `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
+	OrderId       string `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -277,7 +280,8 @@ type UpdateOrderRequest struct {
 	// The order to update, found by order.shop and order.order_id.
 	Order *Order `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
 	// The fields to change; over REST it defaults to the fields present in
-	// the body.
+	// the body. Naming an OUTPUT_ONLY or IMMUTABLE field of Order is
+	// INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -328,9 +332,11 @@ func (x *UpdateOrderRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 }
 
 type DeleteOrderRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Shop    string                 `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
-	OrderId string                 `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop: 1 to 63 lower-case letters, digits and hyphens, starting with
+	// a letter or digit (as every shop and order ID).
+	Shop    string `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
+	OrderId string `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	// When set, the delete fails with ABORTED unless it matches the order's
 	// current etag.
 	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -390,9 +396,11 @@ func (x *DeleteOrderRequest) GetEtag() string {
 }
 
 type CancelOrderRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Shop    string                 `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
-	OrderId string                 `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop: 1 to 63 lower-case letters, digits and hyphens, starting with
+	// a letter or digit (as every shop and order ID).
+	Shop    string `protobuf:"bytes,1,opt,name=shop,proto3" json:"shop,omitempty"`
+	OrderId string `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	// Why, for the audit trail.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -508,40 +516,41 @@ var File_acme_orders_v1_orders_proto protoreflect.FileDescriptor
 
 const file_acme_orders_v1_orders_proto_rawDesc = "" +
 	"\n" +
-	"\x1bacme/orders/v1/orders.proto\x12\x0eacme.orders.v1\x1a\x1aacme/orders/v1/order.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\"L\n" +
-	"\x0fGetOrderRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x12\x1f\n" +
-	"\border_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\aorderId\"\x9c\x01\n" +
-	"\x11ListOrdersRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x1bacme/orders/v1/orders.proto\x12\x0eacme.orders.v1\x1a\x1aacme/orders/v1/order.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\"\x92\x01\n" +
+	"\x0fGetOrderRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x12B\n" +
+	"\border_id\x18\x02 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\aorderId\"\xd2\x01\n" +
+	"\x11ListOrdersRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x121\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x1b.acme.orders.v1.Order.StateR\x05state\"k\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12;\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1b.acme.orders.v1.Order.StateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"k\n" +
 	"\x12ListOrdersResponse\x12-\n" +
 	"\x06orders\x18\x01 \x03(\v2\x15.acme.orders.v1.OrderR\x06orders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
-	"\x12CreateOrderRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x121\n" +
-	"\x05order\x18\x02 \x01(\v2\x15.acme.orders.v1.OrderB\x04\xe2A\x01\x02R\x05order\x12\x19\n" +
-	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf0\x01\n" +
+	"\x12CreateOrderRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x121\n" +
+	"\x05order\x18\x02 \x01(\v2\x15.acme.orders.v1.OrderB\x04\xe2A\x01\x02R\x05order\x12>\n" +
+	"\border_id\x18\x03 \x01(\tB#\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\aorderId\x12*\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x84\x01\n" +
+	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"\x84\x01\n" +
 	"\x12UpdateOrderRequest\x121\n" +
 	"\x05order\x18\x01 \x01(\v2\x15.acme.orders.v1.OrderB\x04\xe2A\x01\x02R\x05order\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"c\n" +
-	"\x12DeleteOrderRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x12\x1f\n" +
-	"\border_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\aorderId\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"g\n" +
-	"\x12CancelOrderRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x12\x1f\n" +
-	"\border_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\aorderId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"x\n" +
-	"\x12WatchOrdersRequest\x12\x18\n" +
-	"\x04shop\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04shop\x12H\n" +
-	"\x12heartbeat_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval2\xeb\x06\n" +
+	"updateMask\"\xa9\x01\n" +
+	"\x12DeleteOrderRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x12B\n" +
+	"\border_id\x18\x02 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\aorderId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"\xad\x01\n" +
+	"\x12CancelOrderRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x12B\n" +
+	"\border_id\x18\x02 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\aorderId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xaa\x01\n" +
+	"\x12WatchOrdersRequest\x12;\n" +
+	"\x04shop\x18\x01 \x01(\tB'\xe2A\x01\x02\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{0,62}$R\x04shop\x12W\n" +
+	"\x12heartbeat_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xd8\x01\x01\xaa\x01\x042\x02\b\x01R\x11heartbeatInterval2\xeb\x06\n" +
 	"\fOrderService\x12q\n" +
 	"\bGetOrder\x12\x1f.acme.orders.v1.GetOrderRequest\x1a\x15.acme.orders.v1.Order\"-\x82\xd3\xe4\x93\x02$\x12\"/v1/shops/{shop}/orders/{order_id}\x90\x02\x01\x12w\n" +
 	"\n" +
