@@ -62,6 +62,7 @@ func run(args []string) error {
 	fs.DurationVar(&o.NoiseBudget, "noise-budget", o.NoiseBudget, "bound of the time spent waiting for quiet and retaking over the whole run")
 	fs.StringVar(&o.Ghz, "ghz", "", "ghz binary to use (default: go install "+harness.GhzModule+")")
 	fs.BoolVar(&o.Pin, "pin", o.Pin, "pin servers and load generators to different cores with taskset")
+	fs.BoolVar(&o.Traced, "traced", o.Traced, "also measure the traced scenario: ghz on the health Check, the instrumented servers sampling every call (-unary long)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "bound of the whole run")
 	out := fs.String("out", "results/peers.json", "results file")
 	svg := fs.String("svg", "../docs/bench-peers.svg", "chart file (empty: none)")
