@@ -276,7 +276,7 @@ func TestServers(t *testing.T) {
 				t.Fatal(err)
 			}
 			// As the harness does: less one scrape's own allocations.
-			const checks = 1000
+			const checks = 3000
 			m0, err := s.mallocs(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -305,9 +305,11 @@ func TestServers(t *testing.T) {
 			continue
 		}
 		t.Logf("%s: %.1f allocations per health Check sampling every call, %.1f sampling 10%%", s.name, sampled, tenth)
-		// A sampled span records attributes and events: well over 5
-		// allocations more than an unsampled one, 9 calls in 10.
-		if sampled < tenth+5 {
+		// A recording span costs at least its own struct and its
+		// attributes' storage over a non-recording one, 9 calls in 10
+		// (kratos: 1.5 to 2.1 more per call, go-zero about 10); the
+		// counters' noise over 3,000 calls is a few tenths.
+		if sampled < tenth+0.5 {
 			t.Errorf("%s: %.1f allocations per health Check sampling every call, %.1f sampling 10%%: the traced instance does not sample every call", s.name, sampled, tenth)
 		}
 	}
