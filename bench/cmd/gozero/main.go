@@ -8,13 +8,16 @@
 // breaker, adaptive load shedding and the 2s timeout; streams get tracing,
 // recovery and breaker.
 //
+// -sample overrides config.yaml's Telemetry.Sampler, the ratio of new
+// traces sampled (0.1; go-zero's own default is 1, every call).
+//
 // The admin address is go-zero's DevServer: GET /metrics is
 // promhttp.Handler() on the default registry, with the Go collector's
 // go_memstats_mallocs_total that the harness reads.
 //
 // Usage:
 //
-//	gozero -grpc 127.0.0.1:50051 -admin 127.0.0.1:6060
+//	gozero -grpc 127.0.0.1:50051 -admin 127.0.0.1:6060 [-sample 0.1]
 package main
 
 import (
@@ -44,15 +47,19 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("gozero", flag.ContinueOnError)
-	grpcAddr := fs.String("grpc", "127.0.0.1:50051", "gRPC listen `address`")
-	adminAddr := fs.String("admin", "127.0.0.1:6060", "admin (DevServer) listen `address`")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
 	var c zrpc.RpcServerConf
 	if err := conf.LoadFromYamlBytes(config, &c); err != nil {
 		return fmt.Errorf("config.yaml: %w", err)
+	}
+	fs := flag.NewFlagSet("gozero", flag.ContinueOnError)
+	grpcAddr := fs.String("grpc", "127.0.0.1:50051", "gRPC listen `address`")
+	adminAddr := fs.String("admin", "127.0.0.1:6060", "admin (DevServer) listen `address`")
+	fs.Float64Var(&c.Telemetry.Sampler, "sample", c.Telemetry.Sampler, "`ratio` of new traces sampled, 0 to 1 (1: every call); overrides config.yaml's Telemetry.Sampler")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.Telemetry.Sampler < 0 || c.Telemetry.Sampler > 1 {
+		return fmt.Errorf("-sample %v: want a ratio between 0 and 1", c.Telemetry.Sampler)
 	}
 	c.ListenOn = *grpcAddr
 	host, port, err := net.SplitHostPort(*adminAddr)

@@ -6,7 +6,8 @@
 //   - tracing.Server(): an OpenTelemetry server span per call, from the
 //     global TracerProvider, here the OpenTelemetry SDK sampling 10% of new
 //     traces (ParentBased(TraceIDRatioBased(0.1)), as the generated service
-//     does by default) with no exporter;
+//     does by default; -sample sets the ratio, 1 samples every call) with
+//     no exporter;
 //   - metrics.Server(): kratos's request counter (server_requests_code_total)
 //     and latency histogram (server_requests_seconds_bucket), OpenTelemetry
 //     instruments exported to Prometheus by
@@ -26,7 +27,7 @@
 //
 // Usage:
 //
-//	kratos -grpc 127.0.0.1:50051 -admin 127.0.0.1:9090
+//	kratos -grpc 127.0.0.1:50051 -admin 127.0.0.1:9090 [-sample 0.1]
 package main
 
 import (
@@ -67,8 +68,12 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("kratos", flag.ContinueOnError)
 	grpcAddr := fs.String("grpc", "127.0.0.1:50051", "gRPC listen `address`")
 	adminAddr := fs.String("admin", "127.0.0.1:9090", "admin listen `address` (GET /metrics)")
+	sample := fs.Float64("sample", 0.1, "`ratio` of new traces sampled, 0 to 1 (1: every call)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *sample < 0 || *sample > 1 {
+		return fmt.Errorf("-sample %v: want a ratio between 0 and 1", *sample)
 	}
 
 	logger := log.With(log.NewStdLogger(os.Stdout),
@@ -80,7 +85,7 @@ func run(args []string) error {
 	)
 
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(*sample))),
 		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(name))),
 	)
 	otel.SetTracerProvider(tp)

@@ -8,10 +8,11 @@
 //
 //	go run ./cmd/peers [flags]
 //
-// With the defaults it takes about five minutes on two cores with warm
-// caches (the first build of kratos and go-zero adds about five), up to ten
-// more when other processes keep the machine busy (-noise-budget), and
-// never more than -timeout. -from re-renders the chart and the tables from a
+// With the defaults it takes about seven minutes on two cores with warm
+// caches (two of them the traced scenario, which -traced=false leaves out;
+// the first build of kratos and go-zero adds about five), up to ten more
+// when other processes keep the machine busy (-noise-budget), and never
+// more than -timeout. -from re-renders the chart and the tables from a
 // results file without measuring anything.
 package main
 
@@ -62,6 +63,7 @@ func run(args []string) error {
 	fs.DurationVar(&o.NoiseBudget, "noise-budget", o.NoiseBudget, "bound of the time spent waiting for quiet and retaking over the whole run")
 	fs.StringVar(&o.Ghz, "ghz", "", "ghz binary to use (default: go install "+harness.GhzModule+")")
 	fs.BoolVar(&o.Pin, "pin", o.Pin, "pin servers and load generators to different cores with taskset")
+	fs.BoolVar(&o.Traced, "traced", o.Traced, "also measure the traced scenario: ghz on the health Check for -unary per server and round, the instrumented servers sampling every call")
 	timeout := fs.Duration("timeout", 30*time.Minute, "bound of the whole run")
 	out := fs.String("out", "results/peers.json", "results file")
 	svg := fs.String("svg", "../docs/bench-peers.svg", "chart file (empty: none)")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -46,8 +47,8 @@ func (h *harness) installGhz(ctx context.Context) (string, string, error) {
 	return path, "unknown ghz", nil
 }
 
-// writeProtoset writes the bench API and its imports as a
-// FileDescriptorSet, so that ghz needs neither the .proto files nor
+// writeProtoset writes the bench API, grpc.health.v1 and their imports as
+// a FileDescriptorSet, so that ghz needs neither the .proto files nor
 // reflection (which not every server registers).
 func writeProtoset(path string) error {
 	var set descriptorpb.FileDescriptorSet
@@ -65,6 +66,7 @@ func writeProtoset(path string) error {
 		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
 	}
 	add(benchv1.File_bench_v1_bench_proto)
+	add(healthpb.File_grpc_health_v1_health_proto)
 	data, err := proto.Marshal(&set)
 	if err != nil {
 		return err
@@ -105,15 +107,29 @@ func (r ghzResult) errors() int64 {
 	return n
 }
 
-// ghzArgs is the ghz command line for Echo on target for d.
-func (h *harness) ghzArgs(target string, d time.Duration) []string {
+// ghzCall is the method ghz loads and the request it sends, as JSON.
+type ghzCall struct {
+	method, data string
+}
+
+// echo is Echo with the run's message.
+func (h *harness) echo() ghzCall {
 	data, _ := json.Marshal(map[string]string{"message": h.opts.Message})
+	return ghzCall{"bench.v1.BenchService/Echo", string(data)}
+}
+
+// healthCheck asks for the health of the whole server (service ""), which
+// every server of the comparison answers.
+var healthCheck = ghzCall{"grpc.health.v1.Health/Check", "{}"}
+
+// ghzArgs is the ghz command line for call on target for d.
+func (h *harness) ghzArgs(call ghzCall, target string, d time.Duration) []string {
 	args := append([]string{}, h.pinLoad...)
 	return append(args, h.ghz,
 		"--insecure",
 		"--protoset", h.protoset,
-		"--call", "bench.v1.BenchService/Echo",
-		"-d", string(data),
+		"--call", call.method,
+		"-d", call.data,
 		"-c", fmt.Sprint(h.opts.Concurrency),
 		"--connections", fmt.Sprint(h.opts.Connections),
 		"-z", d.String(),
@@ -123,12 +139,12 @@ func (h *harness) ghzArgs(target string, d time.Duration) []string {
 	)
 }
 
-// runGhz runs ghz against target for d and returns its report and the CPU
-// time it used.
-func (h *harness) runGhz(ctx context.Context, target string, d time.Duration) (ghzResult, float64, error) {
+// runGhz runs ghz with call against target for d and returns its report
+// and the CPU time it used.
+func (h *harness) runGhz(ctx context.Context, call ghzCall, target string, d time.Duration) (ghzResult, float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+time.Minute)
 	defer cancel()
-	out, cpu, err := h.outputCPU(ctx, h.work, h.ghzArgs(target, d)...)
+	out, cpu, err := h.outputCPU(ctx, h.work, h.ghzArgs(call, target, d)...)
 	if err != nil {
 		return ghzResult{}, 0, err
 	}

@@ -4,9 +4,11 @@
 // internal/handler); starts them side by side, pinned to one core; and
 // loads each in turn from another core, alternating the order every round,
 // with ghz (unary), and the harness's own load generator (server streaming,
-// and REST against gRPC on the generated service). For every run it reads
-// the server's CPU time from /proc/PID/stat and its allocation counter from
-// its admin endpoint, before and after.
+// and REST against gRPC on the generated service). Then, in the traced
+// scenario, it replaces the instrumented servers with instances that sample
+// every call and loads every server's health Check with ghz. For every run
+// it reads the server's CPU time from /proc/PID/stat and its allocation
+// counter from its admin endpoint, before and after.
 //
 // The machine may be shared: a sample taken while other processes kept a
 // core busy is retaken (see [Options].MaxOther). Every step is bounded: the
@@ -83,6 +85,10 @@ type Options struct {
 	// Pin runs servers on the last CPU and load generators on the others
 	// (taskset), when taskset exists and there are at least 2 CPUs.
 	Pin bool
+	// Traced runs the traced scenario after the others: Rounds more
+	// rounds of ghz on grpc.health.v1.Health/Check for UnaryDuration, the
+	// instrumented servers sampling every call.
+	Traced bool
 	// Log receives progress, one line per step.
 	Log io.Writer
 }
@@ -108,6 +114,7 @@ func DefaultOptions() Options {
 		QuietWait:         10 * time.Second,
 		NoiseBudget:       10 * time.Minute,
 		Pin:               true,
+		Traced:            true,
 		Log:               os.Stderr,
 	}
 }
@@ -223,7 +230,7 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 	// the heap reach their steady state before any figure is taken.
 	if opts.Warmup > 0 {
 		for _, s := range servers {
-			if _, _, err := h.runGhz(ctx, s.grpcAddr, opts.Warmup); err != nil {
+			if _, _, err := h.runGhz(ctx, h.echo(), s.grpcAddr, opts.Warmup); err != nil {
 				return nil, fmt.Errorf("warm-up %s: %w", s.name, err)
 			}
 			if _, _, err := h.runLoad(ctx, load.Stream, s.grpcAddr, opts.Warmup); err != nil {
@@ -243,7 +250,7 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 	doors := []string{GRPC, REST}
 	for round := range opts.Rounds {
 		for _, s := range rotate(servers, round) {
-			if err := h.measureUnary(ctx, s, round); err != nil {
+			if err := h.measureGhz(ctx, report.Unary, h.echo(), s, round); err != nil {
 				return nil, err
 			}
 		}
@@ -263,10 +270,18 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 		}
 		h.logf("round %d of %d done", round+1, opts.Rounds)
 	}
+	if opts.Traced {
+		if err := h.traced(ctx, servers); err != nil {
+			return nil, err
+		}
+	}
 
 	h.res.Summary = append(h.res.Summary, report.Summarize(h.res.Samples, report.Unary, Bare, names)...)
 	h.res.Summary = append(h.res.Summary, report.Summarize(h.res.Samples, report.Stream, Bare, names)...)
 	h.res.Summary = append(h.res.Summary, report.Summarize(h.res.Samples, report.Gateway, GRPC, doors)...)
+	if opts.Traced {
+		h.res.Summary = append(h.res.Summary, report.Summarize(h.res.Samples, report.Traced, Bare, names)...)
+	}
 	h.res.Machine.LoadAvgEnd = loadAvg()
 	h.res.Setup.NoiseSeconds = h.noiseSpent.Seconds()
 	h.res.Seconds = time.Since(start).Seconds()
@@ -275,52 +290,132 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 
 // servers returns the four servers, not started, with their addresses.
 func (h *harness) servers() ([]*server, error) {
-	addrs, err := freeAddrs(9)
+	addrs, err := freeAddrs(2 + 7)
 	if err != nil {
 		return nil, err
 	}
+	bare := &server{
+		name:     Bare,
+		config:   "grpc.NewServer() with no options; the handler and grpc.health.v1; an admin HTTP server with the allocation counter only (bench/cmd/bare)",
+		bin:      filepath.Join(h.bin, "bare"),
+		args:     []string{"-grpc", addrs[0], "-admin", addrs[1]},
+		env:      minimalEnv(),
+		grpcAddr: addrs[0], adminAddr: addrs[1], logPath: filepath.Join(h.work, "bare.log"),
+	}
+	return append([]*server{bare}, h.instrumented(addrs[2:], false)...), nil
+}
+
+// instrumented returns the generated, kratos and go-zero servers, not
+// started, on the 7 addresses addrs. Each samples 10% of new traces, as the
+// generated service does by default, or, with everyCall, every call: the
+// traced scenario's instances, with their own log files.
+func (h *harness) instrumented(addrs []string, everyCall bool) []*server {
 	bin := func(name string) string { return filepath.Join(h.bin, name) }
-	logf := func(name string) string { return filepath.Join(h.work, name+".log") }
+	suffix := ""
+	genEnv := []string{"GRPC_ADDR=" + addrs[0], "HTTP_ADDR=" + addrs[1], "ADMIN_ADDR=" + addrs[2]}
+	var sample []string
+	genRun := "run with its defaults"
+	genTracing, kratosTracing, goZeroTracing := "10% of new traces sampled", "10% of new traces", "tracing at 10% of new traces with no exporter"
+	if everyCall {
+		suffix = "-traced"
+		genEnv = append(genEnv, "OTEL_TRACES_SAMPLER=always_on")
+		sample = []string{"-sample", "1"}
+		genRun = "run with its defaults but OTEL_TRACES_SAMPLER=always_on"
+		genTracing, kratosTracing = "every call sampled", "every new trace sampled with -sample 1"
+		goZeroTracing = "tracing of every new trace with no exporter, -sample 1 being go-zero's own default"
+	}
+	logf := func(name string) string { return filepath.Join(h.work, name+suffix+".log") }
 	return []*server{
 		{
-			name:     Bare,
-			config:   "grpc.NewServer() with no options; the handler and grpc.health.v1; an admin HTTP server with the allocation counter only (bench/cmd/bare)",
-			bin:      bin("bare"),
-			args:     []string{"-grpc", addrs[0], "-admin", addrs[1]},
-			env:      minimalEnv(),
-			grpcAddr: addrs[0], adminAddr: addrs[1], logPath: logf("bare"),
-		},
-		{
 			name: Generated,
-			config: "the service `new-service new` renders from bench/proto, its handler files replaced by the shared handler, run with its defaults: " +
-				"otelgrpc stats handler (10% of new traces sampled, no exporter), go-grpc-middleware Prometheus metrics with exemplars, " +
+			config: "the service `new-service new` renders from bench/proto, its handler files replaced by the shared handler, " + genRun + ": " +
+				"its own tracing in the fused interceptor chain (OpenTelemetry SDK, " + genTracing + ", no exporter), " +
+				"its own grpc_server_* Prometheus metrics with exemplars, " +
 				"the deadline-signal counters, DebugInfo stripping, the JSON access log at info (to a file), recovery, the 10s default deadline, " +
 				"health, reflection, keepalive with MaxConnectionAge 5m; REST gateway and admin server on their own ports",
 			bin:      bin("generated"),
-			env:      minimalEnv("GRPC_ADDR="+addrs[2], "HTTP_ADDR="+addrs[3], "ADMIN_ADDR="+addrs[4]),
-			grpcAddr: addrs[2], httpAddr: addrs[3], adminAddr: addrs[4], logPath: logf("generated"),
+			env:      minimalEnv(genEnv...),
+			grpcAddr: addrs[0], httpAddr: addrs[1], adminAddr: addrs[2], logPath: logf("generated"),
 		},
 		{
 			name: Kratos,
-			config: "go-kratos/kratos v2.8.3 transport/grpc with middleware recovery, tracing (OpenTelemetry SDK, 10% of new traces, no exporter), " +
+			config: "go-kratos/kratos v2.8.3 transport/grpc with middleware recovery, tracing (OpenTelemetry SDK, " + kratosTracing + ", no exporter), " +
 				"metrics (OpenTelemetry instruments to Prometheus via otel/exporters/prometheus), logging (log.NewStdLogger to a file, kratos-layout's fields); " +
 				"kratos's 1s transport timeout, health, reflection; /metrics on a kratos HTTP server (bench/cmd/kratos)",
 			bin:      bin("kratos"),
-			args:     []string{"-grpc", addrs[5], "-admin", addrs[6]},
+			args:     append([]string{"-grpc", addrs[3], "-admin", addrs[4]}, sample...),
 			env:      minimalEnv(),
-			grpcAddr: addrs[5], adminAddr: addrs[6], logPath: logf("kratos"),
+			grpcAddr: addrs[3], adminAddr: addrs[4], logPath: logf("kratos"),
 		},
 		{
 			name: GoZero,
-			config: "zeromicro/go-zero v1.10.3 zrpc server, Mode pro, every default interceptor (tracing at 10% of new traces with no exporter, recovery, " +
+			config: "zeromicro/go-zero v1.10.3 zrpc server, Mode pro, every default interceptor (" + goZeroTracing + ", recovery, " +
 				"stat with a JSON log line per call to a file, Prometheus, breaker, adaptive shedding at CpuThreshold 900, 2s timeout), health; " +
 				"/metrics on its DevServer (bench/cmd/gozero/config.yaml)",
 			bin:      bin("gozero"),
-			args:     []string{"-grpc", addrs[7], "-admin", addrs[8]},
+			args:     append([]string{"-grpc", addrs[5], "-admin", addrs[6]}, sample...),
 			env:      minimalEnv(),
-			grpcAddr: addrs[7], adminAddr: addrs[8], logPath: logf("gozero"),
+			grpcAddr: addrs[5], adminAddr: addrs[6], logPath: logf("gozero"),
 		},
-	}, nil
+	}
+}
+
+// traced measures the traced scenario. It stops the instrumented servers
+// and starts instances of them that sample every call (so that one
+// instance of each shares the server's core at a time, and the scenarios
+// before ran exactly as without this one), then loads every server's
+// health Check with ghz, bare grpc-go (which traces nothing) included, for
+// Rounds rounds in rotated order, after one warm-up run each.
+func (h *harness) traced(ctx context.Context, servers []*server) error {
+	// Free now, while the servers run: none of their ports.
+	addrs, err := freeAddrs(7)
+	if err != nil {
+		return err
+	}
+	instrumented := h.instrumented(addrs, true)
+	defer func() {
+		for _, s := range instrumented {
+			s.stop()
+		}
+	}()
+	all := []*server{}
+	for _, s := range servers {
+		if s.name == Bare {
+			all = append(all, s)
+		} else {
+			s.stop()
+		}
+	}
+	for _, s := range instrumented {
+		if err := s.start(h.pinServer); err != nil {
+			return err
+		}
+		h.record(s.commandLine(h.pinServer))
+		h.res.Servers = append(h.res.Servers, report.Server{Name: s.name, Scenario: report.Traced, Config: s.config})
+	}
+	for _, s := range instrumented {
+		if err := s.waitReady(ctx, time.Minute); err != nil {
+			return err
+		}
+	}
+	all = append(all, instrumented...)
+	h.logf("servers sampling every call ready")
+	if h.opts.Warmup > 0 {
+		for _, s := range all {
+			if _, _, err := h.runGhz(ctx, healthCheck, s.grpcAddr, h.opts.Warmup); err != nil {
+				return fmt.Errorf("warm-up %s %s: %w", report.Traced, s.name, err)
+			}
+		}
+	}
+	for round := range h.opts.Rounds {
+		for _, s := range rotate(all, round) {
+			if err := h.measureGhz(ctx, report.Traced, healthCheck, s, round); err != nil {
+				return err
+			}
+		}
+		h.logf("traced round %d of %d done", round+1, h.opts.Rounds)
+	}
+	return nil
 }
 
 // rotate returns xs starting at index round (mod len), so that no server
@@ -425,7 +520,7 @@ func (h *harness) measure(ctx context.Context, s *server, run func() (report.Sam
 		if attempt > 0 {
 			h.noiseSpent += time.Since(t0)
 		}
-		if noise(sample) <= h.opts.MaxOther || h.noiseSpent >= h.opts.NoiseBudget {
+		if noise(sample) <= h.opts.MaxOther || h.noiseSpent >= h.opts.NoiseBudget || attempt == h.opts.Retakes {
 			break
 		}
 		h.logf("round %d %s %s: other processes used %.0f%% of a core; retaking", sample.Round+1, sample.Scenario, sample.Server, 100*noise(sample))
@@ -470,17 +565,19 @@ func (h *harness) waitQuiet(ctx context.Context, s *server) {
 	}
 }
 
-func (h *harness) measureUnary(ctx context.Context, s *server, round int) error {
+// measureGhz takes one sample of s under scenario: ghz with call for
+// UnaryDuration.
+func (h *harness) measureGhz(ctx context.Context, scenario string, call ghzCall, s *server, round int) error {
 	if round == 0 {
-		h.record(shellJoin(h.ghzArgs(s.grpcAddr, h.opts.UnaryDuration)))
+		h.record(shellJoin(h.ghzArgs(call, s.grpcAddr, h.opts.UnaryDuration)))
 	}
 	return h.measure(ctx, s, func() (report.Sample, error) {
-		r, loadCPU, err := h.runGhz(ctx, s.grpcAddr, h.opts.UnaryDuration)
+		r, loadCPU, err := h.runGhz(ctx, call, s.grpcAddr, h.opts.UnaryDuration)
 		if err != nil {
-			return report.Sample{}, fmt.Errorf("%s: %w", s.name, err)
+			return report.Sample{}, fmt.Errorf("%s %s: %w", scenario, s.name, err)
 		}
 		return report.Sample{
-			Scenario:  report.Unary,
+			Scenario:  scenario,
 			Server:    s.name,
 			Round:     round,
 			Calls:     r.Count,

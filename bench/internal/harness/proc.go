@@ -77,14 +77,16 @@ func (s *server) commandLine(pin []string) string {
 }
 
 // stop kills the server (its measurements are done; how it shuts down is
-// not under test) and waits for it.
+// not under test) and waits for it. Stopping a stopped server does
+// nothing.
 func (s *server) stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
 	_ = s.cmd.Process.Kill()
 	select {
-	case <-s.done:
+	case err := <-s.done:
+		s.done <- err
 	case <-time.After(10 * time.Second):
 	}
 }

@@ -34,6 +34,7 @@ func Markdown(r *Results) string {
 	table(Unary, "Unary Echo under ghz (medians of the rounds; ratios are medians of per-round ratios):", "call")
 	table(Stream, "Server streaming (per message; p50 and p99 are of whole streams):", "msg")
 	table(Gateway, "The generated service's REST gateway against direct gRPC, the same Echo method:", "call")
+	table(Traced, "Health Check under ghz with every call traced (each instrumented server samples every new trace, no exporter; bare grpc-go traces nothing):", "call")
 
 	g := r.Generator
 	if len(g.New)+len(g.Update)+len(g.UpdateNoBuild) > 0 {

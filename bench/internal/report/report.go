@@ -23,6 +23,10 @@ const (
 	// method over gRPC, both under the harness's load generator; the
 	// baseline is gRPC.
 	Gateway = "gateway"
+	// Traced is grpc.health.v1.Health/Check under ghz, on every server,
+	// with every instrumented server sampling every call (no exporter);
+	// the baseline is the bare grpc-go server, which traces nothing.
+	Traced = "traced"
 )
 
 // Results is everything one run of the harness produced; cmd/peers writes
@@ -85,10 +89,13 @@ type Setup struct {
 	GenMatches bool `json:"gen_matches"`
 }
 
-// Server is one server of the comparison.
+// Server is one server of the comparison. Scenario, when set, is the one
+// scenario this instance served: the [Traced] scenario has its own
+// instances of the instrumented servers, which sample every call.
 type Server struct {
-	Name   string `json:"name"`
-	Config string `json:"config"`
+	Name     string `json:"name"`
+	Scenario string `json:"scenario,omitempty"`
+	Config   string `json:"config"`
 }
 
 // Generator holds wall times in seconds, one per repetition.

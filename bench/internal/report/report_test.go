@@ -29,6 +29,7 @@ func fixture(t *testing.T) *report.Results {
 	r.Summary = append(r.Summary, report.Summarize(r.Samples, report.Unary, "bare grpc-go", servers)...)
 	r.Summary = append(r.Summary, report.Summarize(r.Samples, report.Stream, "bare grpc-go", servers)...)
 	r.Summary = append(r.Summary, report.Summarize(r.Samples, report.Gateway, "gRPC", []string{"gRPC", "REST (gateway)"})...)
+	r.Summary = append(r.Summary, report.Summarize(r.Samples, report.Traced, "bare grpc-go", servers)...)
 	return r
 }
 
@@ -49,6 +50,11 @@ func TestSummarize(t *testing.T) {
 		{"median req/s", report.Unary, "bare grpc-go", func(s report.Summary) float64 { return s.PerSecond }, 10000},
 		{"server busy", report.Unary, "new-service", func(s report.Summary) float64 { return s.ServerBusy }, 0.45},
 		{"load busy", report.Stream, "kratos", func(s report.Summary) float64 { return s.LoadBusy }, 1},
+		{"traced baseline cpu ratio", report.Traced, "bare grpc-go", func(s report.Summary) float64 { return s.CPU }, 1},
+		{"traced throughput ratio", report.Traced, "kratos", func(s report.Summary) float64 { return s.Throughput }, 0.8},
+		{"traced cpu ratio", report.Traced, "new-service", func(s report.Summary) float64 { return s.CPU }, 3},
+		{"traced allocs ratio", report.Traced, "go-zero", func(s report.Summary) float64 { return s.Allocs }, 4.2},
+		{"traced median p99", report.Traced, "go-zero", func(s report.Summary) float64 { return s.P99Ms }, 4.8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
