@@ -82,6 +82,8 @@ var table = []entry{
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
+	{"internal/apidocs/apidocs.go.tmpl", "internal/apidocs/apidocs.go", once, Generated},
+	{"internal/apidocs/openapi3/main.go.tmpl", "internal/apidocs/openapi3/main.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
 	{"internal/server/harness_test.go.tmpl", "internal/server/harness_test.go", once, Generated},
 	{"internal/server/errors_test.go.tmpl", "internal/server/errors_test.go", once, Generated},

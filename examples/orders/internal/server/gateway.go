@@ -34,6 +34,8 @@ import (
 
 	"github.com/new-service/new-service/examples/orders/apierr"
 	"github.com/new-service/new-service/examples/orders/client"
+	"github.com/new-service/new-service/examples/orders/gen/openapi"
+	"github.com/new-service/new-service/examples/orders/internal/apidocs"
 )
 
 // gateway is the REST front end: grpc-gateway's mux, calling the gRPC server
@@ -92,6 +94,9 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes, cfg.ReadTimeout)
+	if cfg.APIDocs {
+		h = apidocs.Handler(openapi.JSON, h)
+	}
 	h = gw.closeWhenDraining(h)
 	h = otelhttp.NewHandler(h, "gateway",
 		otelhttp.WithTracerProvider(tp),
