@@ -65,3 +65,28 @@ func reread(opts proto.Message, into proto.Message) bool {
 	}
 	return proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}.Unmarshal(raw, into) == nil
 }
+
+// checkDocsPaths warns, at the HTTP rule, about each route that uses a path
+// the generated service serves its API description at when API_DOCS is on:
+// /openapi.json, /docs and below. Such an API is accepted as buf and
+// grpc-gateway accept it; its service defaults API_DOCS to false, so that
+// its own routes win, and the warning says how to have both.
+func checkDocsPaths(routes []route) []*load.Error {
+	var warns []*load.Error
+	for _, r := range routes {
+		t := r.tmpl.tokens
+		var what string
+		switch {
+		case len(t) == 1 && t[0] == "openapi.json" && r.tmpl.verb == "":
+			what = "/openapi.json, where the service serves its OpenAPI document"
+		case len(t) > 0 && t[0] == "docs":
+			what = "/docs, where the service serves its API explorer"
+		default:
+			continue
+		}
+		warns = append(warns, &load.Error{File: r.pos.file, Line: r.pos.line, Col: r.pos.col, Msg: fmt.Sprintf(
+			"rpc %s: %s %s uses %s; the service defaults API_DOCS to false so that this route is served; move the rule under a prefix (e.g. /v1%s) to have both",
+			r.method.Name(), r.verb, r.path, what, r.path)})
+	}
+	return warns
+}

@@ -94,6 +94,7 @@ var table = []entry{
 	{"internal/server/rules_test.go.tmpl", "internal/server/rules_test.go", once, Generated},
 	{"internal/server/fuzz_test.go.tmpl", "internal/server/fuzz_test.go", once, Generated},
 	{"internal/server/limits_test.go.tmpl", "internal/server/limits_test.go", once, Generated},
+	{"internal/server/apidocs_test.go.tmpl", "internal/server/apidocs_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},

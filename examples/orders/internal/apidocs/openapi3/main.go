@@ -21,8 +21,13 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -92,7 +97,107 @@ func convert(path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert %s to OpenAPI 3: %w", path, err)
 	}
+	mergeTemplates(doc3)
+	typeDefaults(doc3)
 	return doc3, nil
+}
+
+// typeDefaults gives the defaults that openapiv2 annotations spell as
+// strings (default: "0.2" on a float field) their schema's type, as
+// OpenAPI 3 requires; a string that does not parse is left as written.
+func typeDefaults(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(r *openapi3.SchemaRef)
+	walk = func(r *openapi3.SchemaRef) {
+		if r == nil || r.Value == nil || seen[r.Value] {
+			return
+		}
+		s := r.Value
+		seen[s] = true
+		if str, ok := s.Default.(string); ok && s.Type != nil {
+			var v any
+			var err error
+			switch {
+			case s.Type.Is(openapi3.TypeNumber):
+				v, err = strconv.ParseFloat(str, 64)
+			case s.Type.Is(openapi3.TypeInteger):
+				v, err = strconv.ParseInt(str, 10, 64)
+			case s.Type.Is(openapi3.TypeBoolean):
+				v, err = strconv.ParseBool(str)
+			default:
+				err = errors.ErrUnsupported
+			}
+			if err == nil {
+				s.Default = v
+			}
+		}
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		walk(s.AdditionalProperties.Schema)
+		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, r := range list {
+				walk(r)
+			}
+		}
+	}
+	for _, r := range doc.Components.Schemas {
+		walk(r)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value != nil {
+					walk(p.Value.Schema)
+				}
+			}
+		}
+	}
+}
+
+// variable matches a path template's variable.
+var variable = regexp.MustCompile(`\{[^}]*\}`)
+
+// mergeTemplates puts the operations of paths that differ only in their
+// variables' names (GET /v1/shops/{shop}/orders/{orderId} and PATCH
+// /v1/shops/{order.shop}/orders/{order.orderId}) under one path, the first
+// in sorted order, renaming the others' path parameters to its names: the
+// gateway routes by position, while OpenAPI 3 forbids such paths side by
+// side ("identical"). A renamed parameter's description names its field.
+func mergeTemplates(doc *openapi3.T) {
+	first := map[string]string{} // shape -> path
+	for _, p := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
+		shape := variable.ReplaceAllString(p, "{}")
+		target, seen := first[shape]
+		if !seen {
+			first[shape] = p
+			continue
+		}
+		from, to := variable.FindAllString(p, -1), variable.FindAllString(target, -1)
+		rename := map[string]string{}
+		for i := range from {
+			rename[strings.Trim(from[i], "{}")] = strings.Trim(to[i], "{}")
+		}
+		dst := doc.Paths.Value(target)
+		for method, op := range doc.Paths.Value(p).Operations() {
+			if dst.GetOperation(method) != nil {
+				fmt.Fprintf(os.Stderr, "openapi3: %s %s and %s %s are the same route; the document keeps the first\n", method, target, method, p)
+				continue
+			}
+			for _, pr := range op.Parameters {
+				if pr.Value == nil || pr.Value.In != openapi3.ParameterInPath {
+					continue
+				}
+				if n, ok := rename[pr.Value.Name]; ok && n != pr.Value.Name {
+					pr.Value.Description = strings.TrimSpace(pr.Value.Description + " (the request's field " + pr.Value.Name + ")")
+					pr.Value.Name = n
+				}
+			}
+			dst.SetOperation(method, op)
+		}
+		doc.Paths.Delete(p)
+	}
 }
 
 // embedSource is the package that puts openapi.json into the binary.
