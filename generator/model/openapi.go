@@ -15,8 +15,9 @@ import (
 
 // checkOpenAPIExamples warns, at the option's declaration, about an
 // openapiv2 `example` that is not JSON: protoc-gen-openapiv2 v2.33 refuses
-// it (older versions took plain text), so the OpenAPI document cannot be
-// produced. The service still renders, builds and serves without it.
+// it (older versions took plain text), so the API cannot be described. The
+// service still renders, builds and serves; its /openapi.json lists no
+// operations and says why.
 func (b *builder) checkOpenAPIExamples(own []protoreflect.FileDescriptor) []*load.Error {
 	var warns []*load.Error
 	check := func(d protoreflect.Descriptor, example string) {
@@ -25,7 +26,7 @@ func (b *builder) checkOpenAPIExamples(own []protoreflect.FileDescriptor) []*loa
 		}
 		p := b.position(d)
 		warns = append(warns, &load.Error{File: p.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(
-			"openapiv2 example %q of %s is not JSON, and protoc-gen-openapiv2 refuses it, so the OpenAPI document will not be generated; write it as JSON, e.g. example: %q",
+			"openapiv2 example %q of %s is not JSON, and protoc-gen-openapiv2 refuses it, so the OpenAPI document will list no operations; write it as JSON, e.g. example: %q",
 			example, d.FullName(), fmt.Sprintf("%q", example))})
 	}
 	var visit func(msgs protoreflect.MessageDescriptors)

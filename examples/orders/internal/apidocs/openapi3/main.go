@@ -142,14 +142,51 @@ func typeDefaults(doc *openapi3.T) {
 			}
 		}
 	}
-	for _, r := range doc.Components.Schemas {
-		walk(r)
+	content := func(c openapi3.Content) {
+		for _, mt := range c {
+			if mt != nil {
+				walk(mt.Schema)
+			}
+		}
+	}
+	params := func(ps openapi3.Parameters) {
+		for _, p := range ps {
+			if p.Value != nil {
+				walk(p.Value.Schema)
+				content(p.Value.Content)
+			}
+		}
+	}
+	if c := doc.Components; c != nil {
+		for _, r := range c.Schemas {
+			walk(r)
+		}
+		for _, r := range c.Parameters {
+			params(openapi3.Parameters{r})
+		}
+		for _, r := range c.RequestBodies {
+			if r.Value != nil {
+				content(r.Value.Content)
+			}
+		}
+		for _, r := range c.Responses {
+			if r.Value != nil {
+				content(r.Value.Content)
+			}
+		}
 	}
 	for _, item := range doc.Paths.Map() {
+		params(item.Parameters)
 		for _, op := range item.Operations() {
-			for _, p := range op.Parameters {
-				if p.Value != nil {
-					walk(p.Value.Schema)
+			params(op.Parameters)
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				content(op.RequestBody.Value.Content)
+			}
+			if op.Responses != nil {
+				for _, r := range op.Responses.Map() {
+					if r.Value != nil {
+						content(r.Value.Content)
+					}
 				}
 			}
 		}
