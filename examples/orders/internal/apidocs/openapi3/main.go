@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -198,42 +199,46 @@ var variable = regexp.MustCompile(`\{[^}]*\}`)
 
 // mergeTemplates puts the operations of paths that differ only in their
 // variables' names (GET /v1/shops/{shop}/orders/{orderId} and PATCH
-// /v1/shops/{order.shop}/orders/{order.orderId}) under one path, the first
-// in sorted order, renaming the others' path parameters to its names: the
-// gateway routes by position, while OpenAPI 3 forbids such paths side by
-// side ("identical"). A renamed parameter's description names its field.
+// /v1/shops/{order.shop}/orders/{order.orderId}) under one path, renaming
+// the others' path parameters to its names: the gateway routes by
+// position, while OpenAPI 3 forbids such paths side by side ("identical").
+// The path kept is the one with the fewest nested field names, then the
+// first in sorted order; a renamed parameter's description names its field.
 func mergeTemplates(doc *openapi3.T) {
-	first := map[string]string{} // shape -> path
-	for _, p := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
+	groups := map[string][]string{} // shape -> paths
+	for p := range doc.Paths.Map() {
 		shape := variable.ReplaceAllString(p, "{}")
-		target, seen := first[shape]
-		if !seen {
-			first[shape] = p
-			continue
-		}
-		from, to := variable.FindAllString(p, -1), variable.FindAllString(target, -1)
-		rename := map[string]string{}
-		for i := range from {
-			rename[strings.Trim(from[i], "{}")] = strings.Trim(to[i], "{}")
-		}
-		dst := doc.Paths.Value(target)
-		for method, op := range doc.Paths.Value(p).Operations() {
-			if dst.GetOperation(method) != nil {
-				fmt.Fprintf(os.Stderr, "openapi3: %s %s and %s %s are the same route; the document keeps the first\n", method, target, method, p)
-				continue
+		groups[shape] = append(groups[shape], p)
+	}
+	nested := func(p string) int { return strings.Count(strings.Join(variable.FindAllString(p, -1), ""), ".") }
+	for _, shape := range slices.Sorted(maps.Keys(groups)) {
+		paths := groups[shape]
+		slices.SortFunc(paths, func(a, b string) int { return cmp.Or(cmp.Compare(nested(a), nested(b)), strings.Compare(a, b)) })
+		target, dst := paths[0], doc.Paths.Value(paths[0])
+		for _, p := range paths[1:] {
+			from, to := variable.FindAllString(p, -1), variable.FindAllString(target, -1)
+			rename := map[string]string{}
+			for i := range from {
+				rename[strings.Trim(from[i], "{}")] = strings.Trim(to[i], "{}")
 			}
-			for _, pr := range op.Parameters {
-				if pr.Value == nil || pr.Value.In != openapi3.ParameterInPath {
+			for method, op := range doc.Paths.Value(p).Operations() {
+				if dst.GetOperation(method) != nil {
+					fmt.Fprintf(os.Stderr, "openapi3: %s %s and %s %s are the same route; the document keeps the first\n", method, target, method, p)
 					continue
 				}
-				if n, ok := rename[pr.Value.Name]; ok && n != pr.Value.Name {
-					pr.Value.Description = strings.TrimSpace(pr.Value.Description + " (the request's field " + pr.Value.Name + ")")
-					pr.Value.Name = n
+				for _, pr := range op.Parameters {
+					if pr.Value == nil || pr.Value.In != openapi3.ParameterInPath {
+						continue
+					}
+					if n, ok := rename[pr.Value.Name]; ok && n != pr.Value.Name {
+						pr.Value.Description = strings.TrimSpace(pr.Value.Description + " (the request's field " + pr.Value.Name + ")")
+						pr.Value.Name = n
+					}
 				}
+				dst.SetOperation(method, op)
 			}
-			dst.SetOperation(method, op)
+			doc.Paths.Delete(p)
 		}
-		doc.Paths.Delete(p)
 	}
 }
 
