@@ -98,6 +98,10 @@ func convert(path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert %s to OpenAPI 3: %w", path, err)
 	}
+	if doc3.Paths == nil {
+		// An API without HTTP rules: OpenAPI 3 still requires the object.
+		doc3.Paths = openapi3.NewPaths()
+	}
 	mergeTemplates(doc3)
 	typeDefaults(doc3)
 	return doc3, nil
