@@ -99,6 +99,7 @@ func TestClusterChecksCatch(t *testing.T) {
 			k.container().Env = append(k.container().Env, corev1.EnvVar{Name: "TLS_CERT_FILE", Value: "/etc/tls/tls.crt"})
 		}},
 		{"reflection off in the base", "reflection", func(k *cluster) { env(k, "GRPC_REFLECTION").Value = "false" }},
+		{"API docs off in the base", "reflection", func(k *cluster) { env(k, "API_DOCS").Value = "false" }},
 		{"grpc port renamed", "container ports", func(k *cluster) { k.container().Ports[0].Name = "rpc" }},
 		{"ClusterIP gRPC Service", "headless gRPC Service", func(k *cluster) { k.grpcService().Spec.ClusterIP = "" }},
 		{"gRPC Service renamed", "headless gRPC Service", func(k *cluster) { k.grpcService().Name += "-grpc" }},
@@ -667,15 +668,18 @@ func checkTransportSecurity(k *cluster, p *problems) {
 	}
 }
 
-// checkReflection checks that server reflection is on in the base (for
-// grpcurl) and off in the production overlay.
+// checkReflection checks that server reflection (for grpcurl) and the REST
+// API's description (/openapi.json, /docs) are on in the base and off in
+// the production overlay.
 func checkReflection(k *cluster, p *problems) {
 	want := "true"
 	if k.production {
 		want = "false"
 	}
-	if got := envMap(k.container())["GRPC_REFLECTION"].Value; got != want {
-		p.add("env GRPC_REFLECTION=%q, want %q", got, want)
+	for _, name := range []string{"GRPC_REFLECTION", "API_DOCS"} {
+		if got := envMap(k.container())[name].Value; got != want {
+			p.add("env %s=%q, want %q", name, got, want)
+		}
 	}
 }
 

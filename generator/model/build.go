@@ -158,6 +158,11 @@ func (b *builder) build() (*App, error) {
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
+	var shadowed []*load.Error
+	shadowed, app.APIDocs = checkDocsPaths(routes), true
+	if len(shadowed) > 0 {
+		app.Warnings, app.APIDocs = append(app.Warnings, shadowed...), false
+	}
 	return app, nil
 }
 

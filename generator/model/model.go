@@ -33,6 +33,10 @@ type App struct {
 	// Services are the proto services of the input files, in file and
 	// declaration order.
 	Services []*Service
+	// APIDocs is the default of the service's API_DOCS setting, which
+	// serves /openapi.json and the explorer at /docs on the REST port: true
+	// unless the API's own routes use those paths (new warns).
+	APIDocs bool
 	// Warnings are problems that do not stop the service from building,
 	// each at its proto line; new prints them.
 	Warnings []*load.Error

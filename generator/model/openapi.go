@@ -15,8 +15,9 @@ import (
 
 // checkOpenAPIExamples warns, at the option's declaration, about an
 // openapiv2 `example` that is not JSON: protoc-gen-openapiv2 v2.33 refuses
-// it (older versions took plain text), so the OpenAPI document cannot be
-// produced. The service still renders, builds and serves without it.
+// it (older versions took plain text), so the API cannot be described. The
+// service still renders, builds and serves; its /openapi.json lists no
+// operations and says why.
 func (b *builder) checkOpenAPIExamples(own []protoreflect.FileDescriptor) []*load.Error {
 	var warns []*load.Error
 	check := func(d protoreflect.Descriptor, example string) {
@@ -25,7 +26,7 @@ func (b *builder) checkOpenAPIExamples(own []protoreflect.FileDescriptor) []*loa
 		}
 		p := b.position(d)
 		warns = append(warns, &load.Error{File: p.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(
-			"openapiv2 example %q of %s is not JSON, and protoc-gen-openapiv2 refuses it, so the OpenAPI document will not be generated; write it as JSON, e.g. example: %q",
+			"openapiv2 example %q of %s is not JSON, and protoc-gen-openapiv2 refuses it, so the OpenAPI document will list no operations; write it as JSON, e.g. example: %q",
 			example, d.FullName(), fmt.Sprintf("%q", example))})
 	}
 	var visit func(msgs protoreflect.MessageDescriptors)
@@ -64,4 +65,29 @@ func reread(opts proto.Message, into proto.Message) bool {
 		return false
 	}
 	return proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}.Unmarshal(raw, into) == nil
+}
+
+// checkDocsPaths warns, at the HTTP rule, about each route that uses a path
+// the generated service serves its API description at when API_DOCS is on:
+// /openapi.json, /docs and below. Such an API is accepted as buf and
+// grpc-gateway accept it; its service defaults API_DOCS to false, so that
+// its own routes win, and the warning says how to have both.
+func checkDocsPaths(routes []route) []*load.Error {
+	var warns []*load.Error
+	for _, r := range routes {
+		t := r.tmpl.tokens
+		var what string
+		switch {
+		case len(t) == 1 && t[0] == "openapi.json" && r.tmpl.verb == "":
+			what = "/openapi.json, where the service serves its OpenAPI document"
+		case len(t) > 0 && t[0] == "docs":
+			what = "/docs, where the service serves its API explorer"
+		default:
+			continue
+		}
+		warns = append(warns, &load.Error{File: r.pos.file, Line: r.pos.line, Col: r.pos.col, Msg: fmt.Sprintf(
+			"rpc %s: %s %s uses %s; the service defaults API_DOCS to false so that this route is served; move the rule under a prefix (e.g. /v1%s) to have both",
+			r.method.Name(), r.verb, r.path, what, r.path)})
+	}
+	return warns
 }

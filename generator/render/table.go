@@ -85,6 +85,8 @@ var table = []entry{
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
 	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
+	{"internal/apidocs/apidocs.go.tmpl", "internal/apidocs/apidocs.go", once, Generated},
+	{"internal/apidocs/openapi3/main.go.tmpl", "internal/apidocs/openapi3/main.go", once, Generated},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated},
 	{"internal/server/harness_test.go.tmpl", "internal/server/harness_test.go", once, Generated},
 	{"internal/server/errors_test.go.tmpl", "internal/server/errors_test.go", once, Generated},
@@ -100,6 +102,7 @@ var table = []entry{
 	{"internal/validation/validation.go.tmpl", "internal/validation/validation.go", once, Generated},
 	{"internal/validation/validation_test.go.tmpl", "internal/validation/validation_test.go", once, Generated},
 	{"internal/server/validate_test.go.tmpl", "internal/server/validate_test.go", once, Generated},
+	{"internal/server/apidocs_test.go.tmpl", "internal/server/apidocs_test.go", once, Generated},
 
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated},

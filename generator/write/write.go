@@ -40,16 +40,21 @@ type Step struct {
 
 // PostSteps turn the rendered files into a service that builds: generate the
 // protobuf, gRPC and gateway code with the service's own pinned buf and
-// plugins, then the OpenAPI document (best effort), let go mod tidy add what
-// the user's protos import, and build everything once so that problems
-// surface now rather than on first use.
+// plugins, then the OpenAPI 3 document (from a best-effort Swagger 2.0
+// one), let go mod tidy add what the user's protos import, and build
+// everything once so that problems surface now rather than on first use.
 var PostSteps = []Step{
 	{Name: "buf generate", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate"},
 		Doing: "building buf and the protoc plugins (first run only), then generating gen/"},
 	{Name: "buf generate gateway", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate", "--template", "buf.gen.gateway.yaml"},
 		Doing: "generating the REST gateway"},
 	{Name: "openapi", Args: []string{"go", "tool", "-modfile=tools.go.mod", "buf", "generate", "--template", "buf.gen.openapi.yaml"},
-		Doing: "generating the OpenAPI document", Optional: true},
+		Doing: "describing the REST API (Swagger 2.0)", Optional: true},
+	// Always, even when the step above failed: the binary embeds the
+	// document, which then says why it lists no operations. -mod=mod lets
+	// a service created before the converter existed gain its modules
+	// (go.mod is the user's).
+	{Name: "openapi 3", Args: []string{"go", "run", "-mod=mod", "./internal/apidocs/openapi3"}, Doing: "converting it to the OpenAPI 3 document gen/openapi/openapi.json"},
 	{Name: "go mod tidy", Args: []string{"go", "mod", "tidy"}, Doing: "resolving modules"},
 	{Name: "go build", Args: []string{"go", "build", "./..."}, Doing: "compiling"},
 }

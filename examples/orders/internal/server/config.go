@@ -30,6 +30,10 @@ type Config struct {
 	// tools use to discover the API (GRPC_REFLECTION, default true; the
 	// production overlay turns it off).
 	Reflection bool
+	// APIDocs serves the REST API's OpenAPI 3 document at /openapi.json and
+	// an explorer at /docs on the REST port (API_DOCS, default true; the
+	// production overlay turns it off).
+	APIDocs bool
 	// DrainDelay is how long the server keeps serving after SIGTERM while
 	// health reports NOT_SERVING, so that load balancers and clients stop
 	// sending new calls before it stops accepting them (DRAIN_DELAY, default
@@ -132,6 +136,7 @@ func DefaultConfig() Config {
 		HTTPAddr:         ":8080",
 		AdminAddr:        ":9090",
 		Reflection:       true,
+		APIDocs:          true,
 		DrainDelay:       5 * time.Second,
 		ShutdownGrace:    20 * time.Second,
 		MaxConnectionAge: 5 * time.Minute,
@@ -168,6 +173,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("http-addr", "HTTP_ADDR", "REST gateway listen address", (*stringValue)(&cfg.HTTPAddr))
 	add("admin-addr", "ADMIN_ADDR", "admin listen address (/metrics, /healthz, /readyz)", (*stringValue)(&cfg.AdminAddr))
 	add("grpc-reflection", "GRPC_REFLECTION", "serve gRPC reflection", (*boolValue)(&cfg.Reflection))
+	add("api-docs", "API_DOCS", "serve /openapi.json and the API explorer at /docs on the REST port", (*boolValue)(&cfg.APIDocs))
 	add("drain-delay", "DRAIN_DELAY", "how long to keep serving, NOT_SERVING, after SIGTERM", (*durationValue)(&cfg.DrainDelay))
 	add("shutdown-grace", "SHUTDOWN_GRACE", "how long in-flight calls get to finish before a hard stop", (*durationValue)(&cfg.ShutdownGrace))
 	add("max-connection-age", "MAX_CONNECTION_AGE", "close client connections after this long so clients find new pods", (*durationValue)(&cfg.MaxConnectionAge))

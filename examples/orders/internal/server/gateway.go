@@ -34,6 +34,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/gen/openapi"
+	"github.com/new-service/new-service/examples/orders/internal/apidocs"
 )
 
 // gateway is the REST front end: grpc-gateway's mux, calling the gRPC server
@@ -102,6 +104,9 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes, cfg.ReadTimeout)
+	if cfg.APIDocs {
+		h = apidocs.Handler(openapi.JSON, h)
+	}
 	h = gw.closeWhenDraining(h)
 	h = namedByRoute(h)
 	// HTTP server spans are named "METHOD /route/{template}" (see
