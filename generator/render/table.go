@@ -83,6 +83,7 @@ var table = []entry{
 	{"internal/auth/auth_test.go.tmpl", "internal/auth/auth_test.go", once, Generated},
 	{"internal/server/limits.go.tmpl", "internal/server/limits.go", once, Generated},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated},
+	{"internal/platform/logwriter.go.tmpl", "internal/platform/logwriter.go", once, Generated},
 	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated},
 	{"internal/apidocs/apidocs.go.tmpl", "internal/apidocs/apidocs.go", once, Generated},

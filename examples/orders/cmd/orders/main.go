@@ -28,6 +28,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/new-service/new-service/examples/orders/internal/platform"
 	"github.com/new-service/new-service/examples/orders/internal/server"
 )
 
@@ -48,7 +49,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("service", "orders")
+	// Log lines are buffered for up to 100ms (warnings and errors are
+	// written at once): see platform.LogWriter.
+	logs := platform.NewLogWriter(stderr, 100*time.Millisecond)
+	defer logs.Close()
+	logger := slog.New(platform.FlushingHandler{
+		Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}),
+		W:       logs,
+	}).With("service", "orders")
 
 	tp, err := server.NewTracerProvider(ctx, "orders", getenv)
 	if err != nil {

@@ -283,6 +283,11 @@ func TestAccessLog(t *testing.T) {
 				t.Errorf("access log lacks %s: %s", k, line)
 			}
 		}
+		// grpc.time_ms is a JSON number of milliseconds, as
+		// go-grpc-middleware's logging writes it.
+		if ms, ok := entry["grpc.time_ms"].(float64); !ok || ms < 0 || ms > 60e3 {
+			t.Errorf("access log grpc.time_ms = %#v, want a number of milliseconds: %s", entry["grpc.time_ms"], line)
+		}
 		return
 	}
 	t.Fatalf("no access log line among %q", out.lines())
