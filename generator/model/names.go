@@ -95,7 +95,7 @@ var reserved = func() map[string]bool {
 		budget deadlines draining exemplar responses slogger accessLog level expired
 		readyz rest slack traceparent pushback check guard apierr platform
 		callers certs getenv principal resolve tls transport outgoing
-		attrs chain route validation violation get routes`) {
+		attrs chain route validation violation get routes millis logs`) {
 		m[name] = true
 	}
 	// Predeclared identifiers, which an import name would shadow.
