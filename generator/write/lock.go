@@ -49,8 +49,10 @@ type Lock struct {
 // Hash is the content hash the lock records.
 func Hash(b []byte) string {
 	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return hashString(sum[:])
 }
+
+func hashString(sum []byte) string { return "sha256:" + hex.EncodeToString(sum) }
 
 // tracked reports whether update compares a scaffolded file with the
 // template's rendering of it. The protos are the user's input, and go.mod

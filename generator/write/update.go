@@ -2,10 +2,8 @@ package write
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -65,6 +63,9 @@ type Plan struct {
 	Removes []string
 	// Requires are go.mod requirements (module@version) to raise.
 	Requires []string
+	// Seen maps every file the plan read to the [Hash] of what it read (""
+	// when absent): [Apply] stops if one changed before it copied them.
+	Seen map[string]string
 }
 
 // Edited returns the hand-edited generated files that block the update.
@@ -89,14 +90,8 @@ func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 &
 // proposed beside them; go.mod's requirements are raised to the
 // template's, never lowered.
 func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool) (*Plan, error) {
-	p := &Plan{Writes: map[string][]byte{}}
-	read := func(rel string) ([]byte, bool, error) {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return b, err == nil, err
-	}
+	p := &Plan{Writes: map[string][]byte{}, Seen: map[string]string{}}
+	read := p.reader(dir)
 	for _, rel := range files.Paths() {
 		f := files[rel]
 		disk, exists, err := read(rel)
@@ -164,23 +159,51 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 		if _, ok := files[rel]; ok {
 			continue
 		}
-		if _, exists, _ := read(rel); exists {
+		_, exists, err := read(rel)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
 			note := "yours, so it is kept; nothing renders it any more"
 			if strings.HasSuffix(rel, ".go") {
 				note = "its RPC or service is gone from the proto: delete it (move what you need elsewhere), or the build fails"
 			}
 			p.Changes = append(p.Changes, Change{Kind: Orphaned, Path: rel, Note: note})
 		}
-		if base := path.Join(BaseDir, rel); exists(dir, base) {
+		base := path.Join(BaseDir, rel)
+		if _, exists, err := read(base); err != nil {
+			return nil, err
+		} else if exists {
 			p.Removes = append(p.Removes, base)
 		}
 	}
 	// The lock itself, when anything it records changed.
 	lock := next.Marshal()
-	if disk, _, _ := read(LockFile); !bytes.Equal(disk, lock) {
+	disk, _, err := read(LockFile)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(disk, lock) {
 		p.Writes[LockFile] = lock
 	}
 	return p, nil
+}
+
+// reader returns a function that reads a file of the service in dir and
+// records what it read in p.Seen.
+func (p *Plan) reader(dir string) func(rel string) ([]byte, bool, error) {
+	return func(rel string) ([]byte, bool, error) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if errors.Is(err, fs.ErrNotExist) {
+			p.Seen[rel] = ""
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		p.Seen[rel] = Hash(b)
+		return b, true, nil
+	}
 }
 
 func (p *Plan) add(c Change, rel string, content []byte) {
@@ -208,8 +231,8 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 		p.Writes[base] = rendered
 		return nil
 	}
-	prev, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(base)))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	prev, _, err := p.reader(dir)(base)
+	if err != nil {
 		return err
 	}
 	merged, conflict := merge.Merge(prev, disk, rendered, merge.Labels{Ours: "yours", Base: "template before", Theirs: "template now"})
@@ -233,11 +256,6 @@ func createNote(rel string) string {
 		return "a new RPC: implement it here"
 	}
 	return ""
-}
-
-func exists(dir, rel string) bool {
-	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
-	return err == nil
 }
 
 // raise returns the requirements of the template's go.mod (its direct,
@@ -277,48 +295,6 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// Apply carries the plan out on the service in dir, all or nothing: the
-// service is copied beside itself (without .git and bin), the plan and the
-// post-steps run on the copy, and only when all succeeded are the changed
-// files moved back. On any failure dir is exactly as before.
-func Apply(ctx context.Context, dir string, plan *Plan, opts Options) (err error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".new-service-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := copyTree(abs, tmp); err != nil {
-		return fmt.Errorf("copy the service: %w", err)
-	}
-	for rel, content := range plan.Writes {
-		full := filepath.Join(tmp, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(full, content, 0o644); err != nil {
-			return err
-		}
-	}
-	for _, rel := range plan.Removes {
-		if err := os.Remove(filepath.Join(tmp, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	if len(plan.Requires) > 0 {
-		if err := requireAll(filepath.Join(tmp, "go.mod"), plan.Requires); err != nil {
-			return err
-		}
-	}
-	if err := runSteps(ctx, tmp, opts); err != nil {
-		return err
-	}
-	return syncTree(tmp, abs)
-}
-
 // requireAll raises go.mod's requirements to the given module@versions. The
 // post-steps' go mod tidy then settles the rest of the graph and go.sum.
 func requireAll(gomod string, reqs []string) error {
@@ -342,121 +318,4 @@ func requireAll(gomod string, reqs []string) error {
 		return err
 	}
 	return os.WriteFile(gomod, out, 0o644)
-}
-
-// skip are the paths a service copy leaves out: version control and build
-// output, which nothing here changes.
-func skip(rel string) bool {
-	return rel == ".git" || rel == "bin" || strings.HasPrefix(rel, ".git/") || strings.HasPrefix(rel, "bin/")
-}
-
-// walkService calls fn for every entry below root (root itself excluded)
-// that skip does not leave out, with its path relative to root.
-func walkService(root string, fn func(p, rel string, d fs.DirEntry) error) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if rel == "." {
-			return nil
-		}
-		if skip(filepath.ToSlash(rel)) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		return fn(p, rel, d)
-	})
-}
-
-// copyTree copies the service at src into dst.
-func copyTree(src, dst string) error {
-	return walkService(src, func(p, rel string, d fs.DirEntry) error {
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		return copyFile(p, target)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// syncTree makes dst's files (but .git and bin) those of src: changed and
-// new files are copied over, files src lacks are removed. Each file is
-// replaced by a rename, so a reader never sees half a file.
-func syncTree(src, dst string) error {
-	want := map[string]bool{}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		want[rel] = true
-		target := filepath.Join(dst, rel)
-		a, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if b, err := os.ReadFile(target); err == nil && bytes.Equal(a, b) {
-			return nil
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		tmp := target + ".new-service-tmp"
-		if err := copyFile(p, tmp); err != nil {
-			return err
-		}
-		return os.Rename(tmp, target)
-	})
-	if err != nil {
-		return err
-	}
-	var removed []string
-	err = walkService(dst, func(p, rel string, d fs.DirEntry) error {
-		if !d.IsDir() && d.Type().IsRegular() && !want[rel] {
-			removed = append(removed, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range removed {
-		if err := os.Remove(p); err != nil {
-			return err
-		}
-		// Remove folders the removal emptied (a removed service's gen/ code).
-		for d := filepath.Dir(p); d != dst; d = filepath.Dir(d) {
-			if os.Remove(d) != nil {
-				break
-			}
-		}
-	}
-	return nil
 }
