@@ -15,11 +15,9 @@ import (
 	"testing"
 
 	"github.com/new-service/new-service/generator/cli"
-	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
 	"github.com/new-service/new-service/generator/write"
-	refproto "github.com/new-service/new-service/proto"
 	svctemplate "github.com/new-service/new-service/template"
 )
 
@@ -28,36 +26,23 @@ var update = flag.Bool("update", false, "rewrite the generated files of examples
 // orders is how examples/orders was created:
 //
 //	new-service new --module github.com/new-service/new-service/examples/orders examples/orders
-var orders = func() model.Options {
-	o := model.Options{Name: "orders", Module: "github.com/new-service/new-service/examples/orders"}
-	s := model.DefaultSettings(o.Name, o.Module)
-	s.MainService = refproto.MainService
-	o.Settings = &s
-	return o
-}()
+const ordersName, ordersModule = "orders", "github.com/new-service/new-service/examples/orders"
 
 // renderOrders renders examples/orders as new-service new writes it: the
 // template's files with the lock file and the base copies of the
 // scaffolded files.
 func renderOrders(t *testing.T) render.Files {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{
-		Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}},
-		Files: refproto.Files(),
-	})
+	in, err := pipeline.Reference(ordersName, ordersModule, cli.Version())
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := model.Build(res, orders)
+	out, err := pipeline.Generate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock := write.NewLock(write.Lock{Generator: cli.Version(), Template: svctemplate.Version, Name: orders.Name, Module: orders.Module}, files)
-	return write.WithLock(files, lock)
+	lock := write.NewLock(write.Lock{Generator: cli.Version(), Template: svctemplate.Version, Name: ordersName, Module: ordersModule}, out.Files)
+	return write.WithLock(out.Files, lock)
 }
 
 // TestGolden proves that every generated file of examples/orders is byte

@@ -14,7 +14,7 @@ import (
 
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/render"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/write"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -76,12 +76,12 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 		return nil, err
 	}
 	settingsPath := filepath.Join(dir, model.SettingsFile)
-	settings := model.DefaultSettings(lock.Name, lock.Module)
-	if content, err := os.ReadFile(settingsPath); err == nil {
-		if settings, err = model.ParseSettings(settingsPath, content, settings); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	content, err := os.ReadFile(settingsPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	settings, err := pipeline.ReadSettings(lock.Name, lock.Module, settingsPath, content)
+	if err != nil {
 		return nil, err
 	}
 	root, err := load.DirRoot(filepath.Join(dir, "proto"))
@@ -105,21 +105,14 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	if len(in.Files) == 0 {
 		return nil, fmt.Errorf("%s: no .proto files; the service's API lives there", filepath.Join(dir, "proto"))
 	}
-	res, err := load.Load(ctx, in)
+	out, err := pipeline.Generate(ctx, pipeline.Input{
+		Protos: in, Name: lock.Name, Module: lock.Module, Generator: Version(),
+		Settings: &settings, SettingsFile: settingsPath,
+	})
 	if err != nil {
 		return nil, err
 	}
-	app, err := model.Build(res, model.Options{Name: lock.Name, Module: lock.Module, Settings: &settings, Generator: Version()})
-	if err != nil {
-		return nil, err
-	}
-	if err := settings.CheckAgainst(app); err != nil {
-		return nil, fmt.Errorf("%s: %w", settingsPath, err)
-	}
-	files, err := render.Render(app)
-	if err != nil {
-		return nil, err
-	}
+	files := out.Files
 	next := write.NewLock(write.Lock{
 		Generator: Version(), Template: svctemplate.Version,
 		Name: lock.Name, Module: lock.Module, ImportsOnly: lock.ImportsOnly,
