@@ -57,7 +57,7 @@ func TestGolden(t *testing.T) {
 		f := files[p]
 		path := filepath.Join(dir, filepath.FromSlash(p))
 		got, err := os.ReadFile(path)
-		if f.Owner == render.Scaffolded {
+		if f.Owner.Users() {
 			if err != nil {
 				t.Errorf("missing scaffolded file %s: %v", path, err)
 			}

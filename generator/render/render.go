@@ -18,30 +18,52 @@ import (
 	svctemplate "github.com/new-service/new-service/template"
 )
 
-// Owner says who owns a rendered file after it is first written.
+// Owner says who owns a rendered file after it is first written, and so
+// what update does with it. Every path decision of new-service is an Owner
+// in the render table (or [Render]'s proto files): write asks the file's
+// Owner, never its path.
 type Owner int
 
 const (
 	// Generated files belong to new-service: they carry a "Code generated"
-	// header, are rewritten by every update and removed when no longer
-	// rendered.
+	// header, are rewritten by every update (refusing one edited by hand)
+	// and removed when no longer rendered.
 	Generated Owner = iota
 	// Scaffolded files belong to the user once written: new-service writes
-	// them only when they do not exist yet.
+	// them only when they do not exist yet. The lock tracks the template's
+	// rendering of each, so update can propose a template change beside the
+	// user's version.
 	Scaffolded
+	// Input files are the user's API, copied in by new: the protos. Update
+	// reads them, writes one only when it is missing, and never compares
+	// or proposes.
+	Input
+	// Module is go.mod: the user's, except that update raises its
+	// requirements to the template's (never lowers them).
+	Module
+	// ModuleSum is go.sum: written by new, then kept by the go command
+	// (go mod tidy), never compared as text.
+	ModuleSum
 )
 
-func (o Owner) String() string {
-	if o == Scaffolded {
-		return "scaffolded"
-	}
-	return "generated"
-}
+var ownerNames = [...]string{Generated: "generated", Scaffolded: "scaffolded", Input: "input", Module: "module", ModuleSum: "module checksums"}
+
+func (o Owner) String() string { return ownerNames[o] }
+
+// Tracked reports whether the lock records the template's rendering of a
+// file the user owns, so that update can propose a change to it.
+func (o Owner) Tracked() bool { return o == Scaffolded }
+
+// Users reports whether the file is the user's once written.
+func (o Owner) Users() bool { return o != Generated }
 
 // File is one rendered file.
 type File struct {
 	Content []byte
 	Owner   Owner
+	// Note is what update tells the user when it creates the file ("a new
+	// RPC: implement it here"); "" for nothing.
+	Note string
 }
 
 // Files maps a slash-separated path, relative to the service root, to its
@@ -145,14 +167,14 @@ func parse(fsys fs.FS) (*renderer, error) {
 
 func (r *renderer) render(app *model.App) (Files, error) {
 	out := Files{}
-	add := func(p string, content []byte, owner Owner) error {
+	add := func(p string, content []byte, owner Owner, note string) error {
 		if _, dup := out[p]; dup {
 			return fmt.Errorf("render %q: two templates render the same path", p)
 		}
 		if owner == Generated {
 			content = withHeader(p, content)
 		}
-		out[p] = File{Content: content, Owner: owner}
+		out[p] = File{Content: content, Owner: owner, Note: note}
 		return nil
 	}
 	for _, e := range r.entries {
@@ -171,7 +193,7 @@ func (r *renderer) render(app *model.App) (Files, error) {
 					return nil, err
 				}
 			}
-			if err := add(p, content, e.owner); err != nil {
+			if err := add(p, content, e.owner, e.note); err != nil {
 				return nil, err
 			}
 		}
@@ -179,12 +201,12 @@ func (r *renderer) render(app *model.App) (Files, error) {
 	// The service's own protos are copied as the user's source of truth;
 	// the Google protos they import are printed for offline builds.
 	for _, f := range app.Protos {
-		if err := add("proto/"+f.Path, f.Content, Scaffolded); err != nil {
+		if err := add("proto/"+f.Path, f.Content, Input, ""); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range app.ThirdParty {
-		if err := add("third_party/proto/"+f.Path, f.Content, Generated); err != nil {
+		if err := add("third_party/proto/"+f.Path, f.Content, Generated, ""); err != nil {
 			return nil, err
 		}
 	}

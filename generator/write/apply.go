@@ -83,7 +83,7 @@ func Apply(ctx context.Context, dir string, plan *Plan, opts Options) error {
 		}
 	}
 	if len(plan.Requires) > 0 {
-		if err := requireAll(filepath.Join(work, "go.mod"), plan.Requires); err != nil {
+		if err := requireAll(filepath.Join(work, filepath.FromSlash(plan.ModFile)), plan.Requires); err != nil {
 			return err
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/new-service/new-service/generator/render"
 )
@@ -54,13 +53,6 @@ func Hash(b []byte) string {
 
 func hashString(sum []byte) string { return "sha256:" + hex.EncodeToString(sum) }
 
-// tracked reports whether update compares a scaffolded file with the
-// template's rendering of it. The protos are the user's input, and go.mod
-// and go.sum are merged by the go command, not as text.
-func tracked(p string) bool {
-	return !strings.HasPrefix(p, "proto/") && p != "go.mod" && p != "go.sum"
-}
-
 // NewLock records the rendered files: a hash of every generated file and of
 // every tracked scaffolded file's rendering.
 func NewLock(meta Lock, files render.Files) Lock {
@@ -71,7 +63,7 @@ func NewLock(meta Lock, files render.Files) Lock {
 		switch {
 		case f.Owner == render.Generated:
 			l.Generated[p] = Hash(f.Content)
-		case tracked(p):
+		case f.Owner.Tracked():
 			l.Scaffolded[p] = Hash(f.Content)
 		}
 	}
@@ -117,7 +109,7 @@ func WithLock(files render.Files, l Lock) render.Files {
 	out := render.Files{}
 	for p, f := range files {
 		out[p] = f
-		if f.Owner == render.Scaffolded && tracked(p) {
+		if f.Owner.Tracked() {
 			out[path.Join(BaseDir, p)] = render.File{Content: f.Content, Owner: render.Generated}
 		}
 	}

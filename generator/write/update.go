@@ -61,8 +61,10 @@ type Plan struct {
 	// Writes maps a path to its new content; Removes are paths to delete.
 	Writes  map[string][]byte
 	Removes []string
-	// Requires are go.mod requirements (module@version) to raise.
+	// Requires are requirements (module@version) of the module file
+	// ModFile (the file the render table owns as [render.Module]) to raise.
 	Requires []string
+	ModFile  string
 	// Seen maps every file the plan read to the [Hash] of what it read (""
 	// when absent): [Apply] stops if one changed before it copied them.
 	Seen map[string]string
@@ -98,8 +100,8 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case f.Owner == render.Generated:
+		switch f.Owner {
+		case render.Generated:
 			switch {
 			case !exists:
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
@@ -113,28 +115,29 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 			default:
 				p.add(Change{Kind: Updated, Path: rel}, rel, f.Content)
 			}
-		case rel == "go.mod":
+		case render.Module:
 			if exists {
 				reqs, err := raise(disk, f.Content)
 				if err != nil {
-					return nil, fmt.Errorf("go.mod: %w", err)
+					return nil, fmt.Errorf("%s: %w", rel, err)
 				}
 				for _, r := range reqs {
-					p.Changes = append(p.Changes, Change{Kind: Raised, Path: "go.mod", Note: r})
+					p.Changes = append(p.Changes, Change{Kind: Raised, Path: rel, Note: r})
 				}
-				p.Requires = reqs
+				p.Requires, p.ModFile = reqs, rel
 			} else {
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
 			}
-		case strings.HasPrefix(rel, "proto/") || rel == "go.sum":
-			// The protos are the input itself; go.sum follows go.mod.
+		case render.Input, render.ModuleSum:
 			if !exists {
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
 			}
-		default:
-			if err := p.scaffold(dir, rel, f.Content, disk, exists, old); err != nil {
+		case render.Scaffolded:
+			if err := p.scaffold(dir, rel, f, disk, exists, old); err != nil {
 				return nil, err
 			}
+		default:
+			return nil, fmt.Errorf("render %q: owner %v has no update rule", rel, f.Owner)
 		}
 	}
 	// What the lock has that is no longer rendered.
@@ -213,7 +216,8 @@ func (p *Plan) add(c Change, rel string, content []byte) {
 
 // scaffold plans a user-owned file: create it when new, propose a template
 // change beside it, never overwrite it.
-func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old *Lock) error {
+func (p *Plan) scaffold(dir, rel string, f render.File, disk []byte, exists bool, old *Lock) error {
+	rendered := f.Content
 	base := path.Join(BaseDir, rel)
 	recorded, known := old.Scaffolded[rel]
 	switch {
@@ -221,7 +225,7 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 		// The user deleted it; that is their call. Keep the lock's record.
 		return nil
 	case !exists:
-		p.add(Change{Kind: Created, Path: rel, Note: createNote(rel)}, rel, rendered)
+		p.add(Change{Kind: Created, Path: rel, Note: f.Note}, rel, rendered)
 		p.Writes[base] = rendered
 		return nil
 	case known && recorded == Hash(rendered):
@@ -249,13 +253,6 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 	p.add(Change{Kind: Proposed, Path: rel + ".proposed", Note: note}, rel+".proposed", merged)
 	p.Writes[base] = rendered
 	return nil
-}
-
-func createNote(rel string) string {
-	if strings.HasPrefix(rel, "internal/handler/") && strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "/service.go") {
-		return "a new RPC: implement it here"
-	}
-	return ""
 }
 
 // raise returns the requirements of the template's go.mod (its direct,
