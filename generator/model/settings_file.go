@@ -134,23 +134,28 @@ func (s Settings) Validate() error {
 	case s.Namespace == "":
 		return bad("namespace", "empty; the Kubernetes namespace, e.g. default")
 	}
-	for key, q := range map[string]string{
-		"cpu_request": s.CPURequest, "cpu_limit": s.CPULimit, "memory_request": s.MemoryRequest,
-		"memory_limit": s.MemoryLimit, "ephemeral_storage_request": s.EphemeralRequest, "ephemeral_storage_limit": s.EphemeralLimit,
+	// Slices in the file's order, not maps: the same bad file always gets
+	// the same message.
+	for _, q := range []struct{ key, v string }{
+		{"cpu_request", s.CPURequest}, {"cpu_limit", s.CPULimit}, {"memory_request", s.MemoryRequest},
+		{"memory_limit", s.MemoryLimit}, {"ephemeral_storage_request", s.EphemeralRequest}, {"ephemeral_storage_limit", s.EphemeralLimit},
 	} {
-		if !quantityRE.MatchString(q) {
-			return bad(key, "%q is not a Kubernetes quantity; e.g. 100m, 1, 128Mi", q)
+		if !quantityRE.MatchString(q.v) {
+			return bad(q.key, "%q is not a Kubernetes quantity; e.g. 100m, 1, 128Mi", q.v)
 		}
 	}
 	ports := map[int]string{}
-	for key, p := range map[string]int{"grpc_port": s.GRPCPort, "http_port": s.HTTPPort, "admin_port": s.AdminPort} {
-		if p < 1 || p > 65535 {
-			return bad(key, "%d is not a port", p)
+	for _, p := range []struct {
+		key string
+		n   int
+	}{{"grpc_port", s.GRPCPort}, {"http_port", s.HTTPPort}, {"admin_port", s.AdminPort}} {
+		if p.n < 1 || p.n > 65535 {
+			return bad(p.key, "%d is not a port", p.n)
 		}
-		if other, dup := ports[p]; dup {
-			return bad(key, "%d is also %s; the three listeners need three ports", p, other)
+		if other, dup := ports[p.n]; dup {
+			return bad(p.key, "%d is also %s; the three listeners need three ports", p.n, other)
 		}
-		ports[p] = key
+		ports[p.n] = p.key
 	}
 	if s.TLS.Secret != "" && !dnsSubdomainRE.MatchString(s.TLS.Secret) {
 		return bad("tls", "secret %q is not a Kubernetes object name; e.g. orders-tls", s.TLS.Secret)
@@ -172,7 +177,8 @@ func (s Settings) Validate() error {
 			}
 		}
 	}
-	for m, d := range s.MethodDeadlines {
+	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
+		d := s.MethodDeadlines[m]
 		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
 			return bad("method_deadlines", "%q: key a method as pkg.Service/Method", m)
 		}
@@ -197,7 +203,7 @@ func (s Settings) CheckAgainst(app *App) error {
 	if s.MainService != "" && !services[s.MainService] {
 		return &settingError{key: "main_service", msg: fmt.Sprintf("%q is not a service of the protos", s.MainService)}
 	}
-	for m := range s.MethodDeadlines {
+	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
 		if !methods[m] {
 			return &settingError{key: "method_deadlines", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
 		}

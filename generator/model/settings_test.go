@@ -45,3 +45,31 @@ func TestParseSettingsSecurity(t *testing.T) {
 		t.Errorf("ParseSettings = %+v %v", s.TLS, s.Authz)
 	}
 }
+
+// TestSettingsErrorIsStable parses a file with several bad values many
+// times: the message must be the same every time (no map-order
+// dependence).
+func TestSettingsErrorIsStable(t *testing.T) {
+	const file = "cpu_request: lots\nmemory_limit: much\ngrpc_port: 8080\nhttp_port: 8080\nadmin_port: 8080\nmethod_deadlines: {a: 1s, b.S/M: -1s, c: 1s}\n"
+	defaults := DefaultSettings("orders", "example.com/orders")
+	_, first := ParseSettings("new-service.yaml", []byte(file), defaults)
+	if first == nil {
+		t.Fatal("ParseSettings accepted a bad file")
+	}
+	for range 100 {
+		if _, err := ParseSettings("new-service.yaml", []byte(file), defaults); err == nil || err.Error() != first.Error() {
+			t.Fatalf("the same file gave %q, then %v", first, err)
+		}
+	}
+	fixed := strings.NewReplacer("cpu_request: lots", "cpu_request: 1", "memory_limit: much", "memory_limit: 1Gi",
+		"http_port: 8080", "http_port: 8081", "admin_port: 8080", "admin_port: 8082").Replace(file)
+	_, first = ParseSettings("new-service.yaml", []byte(fixed), defaults)
+	if first == nil || !strings.Contains(first.Error(), "method_deadlines") {
+		t.Fatalf("got %v, want the method_deadlines error", first)
+	}
+	for range 100 {
+		if _, err := ParseSettings("new-service.yaml", []byte(fixed), defaults); err == nil || err.Error() != first.Error() {
+			t.Fatalf("the same file gave %q, then %v", first, err)
+		}
+	}
+}
