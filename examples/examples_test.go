@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/new-service/new-service/generator/cli"
 	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
@@ -76,8 +78,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("missing generated file %s: %v (run go test ./examples -update)", path, err)
 			continue
 		}
-		if !bytes.Equal(got, f.Content) {
-			t.Errorf("%s differs from what the generator renders; run go test ./examples -update and review the diff", path)
+		if diff := cmp.Diff(lines(f.Content), lines(got)); diff != "" {
+			t.Errorf("%s differs from what the generator renders (-want +got):\n%s\nrun go test ./examples -update and review the diff", path, diff)
 		}
 	}
 	// A generated file that is no longer rendered must be gone.
@@ -105,6 +107,9 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// lines splits a file into lines, so that a diff shows lines.
+func lines(b []byte) []string { return strings.SplitAfter(string(b), "\n") }
 
 func firstLine(b []byte) []byte {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
@@ -140,8 +145,8 @@ func TestGeneratedCode(t *testing.T) {
 	for p, w := range want {
 		if g, ok := got[p]; !ok {
 			t.Errorf("missing gen/%s: run go tool task generate in examples/orders", p)
-		} else if !bytes.Equal(g, w) {
-			t.Errorf("gen/%s differs from what buf generates: run go tool task generate in examples/orders", p)
+		} else if diff := cmp.Diff(lines(w), lines(g)); diff != "" {
+			t.Errorf("gen/%s differs from what buf generates (-want +got):\n%s\nrun go tool task generate in examples/orders", p, diff)
 		}
 	}
 	for p := range got {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/new-service/new-service/generator/model"
@@ -91,10 +92,23 @@ func (data) ServerFaultCodes() []string { return model.ServerFaultCodes }
 
 // Render renders every file of the service described by app.
 func Render(app *model.App) (Files, error) {
-	return defaultRenderer.render(app)
+	r, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	return r.render(app)
 }
 
-var defaultRenderer = mustParse(svctemplate.FS)
+// parsed parses the embedded template tree on first use, once per process:
+// a command that renders nothing (version, a usage error) does not pay for
+// it.
+var parsed = sync.OnceValues(func() (*renderer, error) {
+	r, err := parse(svctemplate.FS)
+	if err != nil {
+		return nil, fmt.Errorf("parse the embedded template (a bug in new-service; please report it): %w", err)
+	}
+	return r, nil
+})
 
 // renderer holds the parsed templates of one template tree; parsing happens
 // once per process, not per render.
@@ -105,16 +119,6 @@ type renderer struct {
 type parsedEntry struct {
 	entry
 	body, path *template.Template
-}
-
-func mustParse(fsys fs.FS) *renderer {
-	r, err := parse(fsys)
-	if err != nil {
-		// The template tree is compiled into the binary; a parse error is a
-		// bug caught by every test, never a user's problem.
-		panic(err)
-	}
-	return r
 }
 
 // parse parses the table's templates from fsys and checks that every
