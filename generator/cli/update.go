@@ -218,4 +218,37 @@ func reportPlan(w io.Writer, dir string, p *write.Plan) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintf(w, "new-service: %s\n", summary(p))
+	if n := p.Count(write.Proposed); n > 0 {
+		fmt.Fprintf(w, "new-service: to review: merge each .proposed file into the file beside it, then delete it; the generated files are marked in .gitattributes so review tools collapse them\n")
+	}
+}
+
+// summary is one line for a pull request's description: which template
+// the service moved from and to, and what a reviewer must look at.
+func summary(p *write.Plan) string {
+	var b strings.Builder
+	if p.From.Template == p.To.Template {
+		fmt.Fprintf(&b, "template %d (unchanged)", p.To.Template)
+	} else {
+		fmt.Fprintf(&b, "template %d -> %d", p.From.Template, p.To.Template)
+	}
+	if p.From.Generator != p.To.Generator {
+		fmt.Fprintf(&b, ", new-service %s -> %s", p.From.Generator, p.To.Generator)
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	fmt.Fprintf(&b, ": %s, %s, %s; %s to merge by hand",
+		plural(p.Count(write.Updated), "file regenerated", "files regenerated"),
+		plural(p.Count(write.Created), "created", "created"),
+		plural(p.Count(write.Removed), "removed", "removed"),
+		plural(p.Count(write.Proposed), "proposal", "proposals"))
+	if n := p.Count(write.Orphaned); n > 0 {
+		fmt.Fprintf(&b, ", %s", plural(n, "orphaned file of yours", "orphaned files of yours"))
+	}
+	return b.String()
 }

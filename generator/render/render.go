@@ -210,11 +210,47 @@ func (r *renderer) render(app *model.App) (Files, error) {
 		}
 	}
 	for _, f := range app.ThirdParty {
-		if err := add("third_party/proto/"+f.Path, f.Content, Generated, ""); err != nil {
+		if err := add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
 			return nil, err
 		}
 	}
+	if err := add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// The paths of what new-service writes besides the templates' files.
+const (
+	// LockFile is the lock file at the service root.
+	LockFile = "new-service.lock"
+	// BaseDir holds the template's earlier renderings of scaffolded files.
+	BaseDir = ".new-service/base"
+	// GitAttributes marks the generated files for code review tools.
+	GitAttributes = ".gitattributes"
+	// genDir is buf's output, written by the post-steps.
+	genDir     = "gen/"
+	thirdParty = "third_party/proto/"
+)
+
+// gitAttributes lists every generated file as linguist-generated, so that
+// GitHub (and tools that read the attribute) collapse them in a pull
+// request's diff: a template upgrade shows a reviewer the files that need
+// a human. It is derived from the files' owners, never from their paths.
+func gitAttributes(files Files) []byte {
+	var b bytes.Buffer
+	b.WriteString("# " + Header + "\n")
+	b.WriteString("# The files new-service generates, collapsed in code review. Your own\n")
+	b.WriteString("# attributes go in a .gitattributes of a subfolder, or .git/info/attributes.\n")
+	for _, p := range []string{"/" + GitAttributes, "/" + LockFile, "/" + BaseDir + "/**", "/" + genDir + "**", "/" + thirdParty + "**"} {
+		b.WriteString(p + " linguist-generated\n")
+	}
+	for _, p := range files.Paths() {
+		if files[p].Owner == Generated && !strings.HasPrefix(p, thirdParty) {
+			b.WriteString("/" + p + " linguist-generated\n")
+		}
+	}
+	return b.Bytes()
 }
 
 // include returns a function that executes a named template of t's set and

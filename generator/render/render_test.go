@@ -125,3 +125,27 @@ func TestOwners(t *testing.T) {
 		}
 	}
 }
+
+// TestGitAttributes proves .gitattributes marks every generated file and
+// none of the user's.
+func TestGitAttributes(t *testing.T) {
+	files, err := Render(reference(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := map[string]bool{}
+	for _, line := range strings.Split(string(files[GitAttributes].Content), "\n") {
+		if p, ok := strings.CutSuffix(line, " linguist-generated"); ok {
+			marked[strings.TrimPrefix(p, "/")] = true
+		}
+	}
+	for p, f := range files {
+		covered := marked[p] || (strings.HasPrefix(p, thirdParty) && marked[thirdParty+"**"])
+		if f.Owner == Generated && !covered {
+			t.Errorf("%s is generated but not marked", p)
+		}
+		if f.Owner != Generated && marked[p] {
+			t.Errorf("%s is %v but marked generated", p, f.Owner)
+		}
+	}
+}

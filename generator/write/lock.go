@@ -15,12 +15,12 @@ import (
 )
 
 // LockFile is the lock file's name at the service root.
-const LockFile = "new-service.lock"
+const LockFile = render.LockFile
 
 // BaseDir holds, for every scaffolded file the lock tracks, the template's
 // rendering of it when it was last written: the base of the 3-way merge
 // that proposes a template change to a file the user has edited.
-const BaseDir = ".new-service/base"
+const BaseDir = render.BaseDir
 
 // Lock records how a service was generated: by which generator and template,
 // from which inputs, and a hash of every file new-service wrote, so that

@@ -65,6 +65,9 @@ type Plan struct {
 	// ModFile (the file the render table owns as [render.Module]) to raise.
 	Requires []string
 	ModFile  string
+	// From and To are the lock before and after the update: the generator
+	// and template versions a summary reports.
+	From, To Lock
 	// Seen maps every file the plan read to the [Hash] of what it read (""
 	// when absent): [Apply] stops if one changed before it copied them.
 	Seen map[string]string
@@ -81,6 +84,17 @@ func (p *Plan) Edited() []Change {
 	return out
 }
 
+// Count returns how many changes of kind k the plan holds.
+func (p *Plan) Count(k Kind) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
 // Empty reports whether applying the plan would change nothing.
 func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 && len(p.Requires) == 0 }
 
@@ -92,7 +106,7 @@ func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 &
 // proposed beside them; go.mod's requirements are raised to the
 // template's, never lowered.
 func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool) (*Plan, error) {
-	p := &Plan{Writes: map[string][]byte{}, Seen: map[string]string{}}
+	p := &Plan{Writes: map[string][]byte{}, Seen: map[string]string{}, From: *old, To: next}
 	read := p.reader(dir)
 	for _, rel := range files.Paths() {
 		f := files[rel]
