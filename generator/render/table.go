@@ -98,6 +98,8 @@ var table = []entry{
 	// Packages for the service's callers too: its errors and its client.
 	{"apierr/apierr.go.tmpl", "apierr/apierr.go", once, Generated, ""},
 	{"apierr/apierr_test.go.tmpl", "apierr/apierr_test.go", once, Generated, ""},
+	{"apierr/apierrtest/apierrtest.go.tmpl", "apierr/apierrtest/apierrtest.go", once, Generated, ""},
+	{"apierr/apierrtest/apierrtest_test.go.tmpl", "apierr/apierrtest/apierrtest_test.go", once, Generated, ""},
 	{"client/client.go.tmpl", "client/client.go", once, Generated, ""},
 	{"client/client_test.go.tmpl", "client/client_test.go", once, Generated, ""},
 

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
@@ -235,7 +236,7 @@ func TestCreateOrderInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestService(t)
 			_, err := s.CreateOrder(t.Context(), tt.req)
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 			if n := len(s.store.shops); n != 0 {
@@ -303,7 +304,7 @@ func TestCreateOrderIDs(t *testing.T) {
 			}
 			tt.req.Order = &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}}
 			got, err := s.CreateOrder(t.Context(), tt.req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			if got.GetOrderId() != tt.wantID {
 				t.Errorf("order_id = %q, want %q", got.GetOrderId(), tt.wantID)
 			}
@@ -400,7 +401,7 @@ func TestCreateOrderIdempotency(t *testing.T) {
 			got, err := s.CreateOrder(t.Context(), req)
 			switch {
 			case tt.wantFields != nil:
-				checkErr(t, err, codes.InvalidArgument, "REQUEST_ID_REUSED")
+				apierrtest.Check(t, err, codes.InvalidArgument, "REQUEST_ID_REUSED")
 				if diff := cmp.Diff(tt.wantFields, fieldsOf(err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}

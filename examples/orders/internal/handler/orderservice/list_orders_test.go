@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 )
 
@@ -166,7 +167,7 @@ func TestListOrdersInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := s.ListOrders(t.Context(), tt.req)
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 		})

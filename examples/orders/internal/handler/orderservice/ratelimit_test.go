@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
@@ -218,13 +219,13 @@ func TestWriteLimits(t *testing.T) {
 			ctx := callFrom("192.0.2.7")
 			// The empty requests are invalid, which does not matter: every
 			// write counts, valid or not.
-			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
+			apierrtest.Check(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
 			err := tt.call(ctx, s)
 			if !tt.limited {
-				checkErr(t, err, codes.InvalidArgument, "INVALID_REQUEST")
+				apierrtest.Check(t, err, codes.InvalidArgument, "INVALID_REQUEST")
 				return
 			}
-			checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
+			apierrtest.Check(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
 			if diff := cmp.Diff(map[string]string{"caller": "192.0.2.7", "limit": "1/s,burst=1"}, apierr.Metadata(err)); diff != "" {
 				t.Errorf("ErrorInfo metadata mismatch (-want +got):\n%s", diff)
 			}
@@ -232,15 +233,15 @@ func TestWriteLimits(t *testing.T) {
 				t.Errorf("RetryDelay = %v, %v; want 1s", d, ok)
 			}
 			want := []*errdetails.QuotaFailure_Violation{{Subject: "client:192.0.2.7"}}
-			got := detail[*errdetails.QuotaFailure](t, err).GetViolations()
+			got := apierrtest.Detail[*errdetails.QuotaFailure](t, err).GetViolations()
 			if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.QuotaFailure_Violation{}, "description")); diff != "" {
 				t.Errorf("QuotaFailure mismatch (-want +got):\n%s", diff)
 			}
 			// Another caller is not held up, and the first may write again
 			// after the delay it was given.
-			checkErr(t, tt.call(callFrom("192.0.2.8"), s), codes.InvalidArgument, "INVALID_REQUEST")
+			apierrtest.Check(t, tt.call(callFrom("192.0.2.8"), s), codes.InvalidArgument, "INVALID_REQUEST")
 			clock.Advance(time.Second)
-			checkErr(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
+			apierrtest.Check(t, tt.call(ctx, s), codes.InvalidArgument, "INVALID_REQUEST")
 		})
 	}
 }
@@ -253,9 +254,9 @@ func TestWriteLimitsOverGRPC(t *testing.T) {
 	orders, _ := serveOrders(t, s)
 	req := &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "a"}
 	_, err := orders.DeleteOrder(testCtx(t), req)
-	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
+	apierrtest.Check(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 	_, err = orders.DeleteOrder(testCtx(t), req)
-	checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
+	apierrtest.Check(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
 	if got := apierr.Metadata(err)["caller"]; got != testCaller.Key() {
 		t.Errorf("caller = %q, want %s", got, testCaller.Key())
 	}
