@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,4 +193,40 @@ func tree(t *testing.T, root string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestInterceptorSignatureChecked proves that a service's own interceptor
+// hook with the wrong signature fails the build where it says how to fix
+// it, rather than being silently never called: it builds examples/orders
+// with one more file in internal/deps (a go build -overlay, so nothing is
+// written to the example).
+func TestInterceptorSignatureChecked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds examples/orders")
+	}
+	dir, err := filepath.Abs("orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	bad := filepath.Join(tmp, "stream.go")
+	src := "package deps\n\nimport \"google.golang.org/grpc\"\n\n// StreamInterceptors returns one interceptor, not a slice.\nfunc (d *Deps) StreamInterceptors() grpc.StreamServerInterceptor { return nil }\n"
+	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	overlay := filepath.Join(tmp, "overlay.json")
+	content := `{"Replace": {` + strconv.Quote(filepath.Join(dir, "internal", "deps", "stream_bad.go")) + `: ` + strconv.Quote(bad) + `}}`
+	if err := os.WriteFile(overlay, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", os.DevNull, "./internal/server")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("the build accepted StreamInterceptors with the wrong signature")
+	}
+	if !strings.Contains(string(out), "internal/server/hooks.go") || !strings.Contains(string(out), "StreamInterceptors") {
+		t.Errorf("the build failed elsewhere or without naming the method:\n%s", out)
+	}
 }

@@ -83,6 +83,8 @@ var table = []entry{
 	{"internal/server/limits.go.tmpl", "internal/server/limits.go", once, Generated, ""},
 	{"internal/platform/platform.go.tmpl", "internal/platform/platform.go", once, Generated, ""},
 	{"internal/platform/caller.go.tmpl", "internal/platform/caller.go", once, Generated, ""},
+	{"internal/platform/hooks.go.tmpl", "internal/platform/hooks.go", once, Generated, ""},
+	{"internal/server/hooks.go.tmpl", "internal/server/hooks.go", once, Generated, ""},
 	{"internal/server/register.go.tmpl", "internal/server/register.go", once, Generated, ""},
 	{"internal/server/server_test.go.tmpl", "internal/server/server_test.go", once, Generated, ""},
 	{"internal/server/harness_test.go.tmpl", "internal/server/harness_test.go", once, Generated, ""},
@@ -127,6 +129,7 @@ var table = []entry{
 	{"dockerignore.tmpl", ".dockerignore", once, Scaffolded, ""},
 	{"catalog-info.yaml.tmpl", "catalog-info.yaml", once, Scaffolded, ""},
 	{"github/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", once, Generated, ""},
+	{"github/workflows/ci-local.yaml.tmpl", ".github/workflows/ci-local.yaml", once, Scaffolded, ""},
 
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded, ""},
