@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -175,6 +176,14 @@ func (s Settings) Validate() error {
 			if strings.TrimSpace(id) == "" {
 				return bad("authz", "%q: an empty identity; write the SPIFFE ID or common name", m)
 			}
+		}
+	}
+	for i, p := range s.BufPlugins {
+		if len(p.Local) == 0 || p.Local[0] == "" {
+			return bad("buf_plugins", "entry %d: local is empty; give the plugin's command, e.g. [go, tool, -modfile=tools.go.mod, protoc-gen-doc]", i+1)
+		}
+		if out := path.Clean(p.Out); p.Out == "" || path.IsAbs(out) || out == "." || out == ".." || strings.HasPrefix(out, "../") || strings.Contains(p.Out, "\\") {
+			return bad("buf_plugins", "entry %d: out %q must be a folder inside the service, such as gen/doc", i+1, p.Out)
 		}
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {

@@ -73,3 +73,29 @@ func TestSettingsErrorIsStable(t *testing.T) {
 		}
 	}
 }
+
+func TestBufPlugins(t *testing.T) {
+	defaults := DefaultSettings("orders", "example.com/orders")
+	tests := []struct {
+		name, file, wantErr string
+	}{
+		{"ok", "buf_plugins:\n  - local: [go, tool, protoc-gen-doc]\n    out: gen/doc\n    opt: [markdown]\n", ""},
+		{"no command", "buf_plugins:\n  - out: gen/doc\n", "new-service.yaml:1: buf_plugins: entry 1: local is empty"},
+		{"outside the service", "buf_plugins:\n  - local: [x]\n    out: ../elsewhere\n", `new-service.yaml:1: buf_plugins: entry 1: out "../elsewhere" must be a folder inside the service`},
+		{"unknown key", "buf_plugins:\n  - local: [x]\n    out: gen/x\n    strategy: all\n", "new-service.yaml:4: unknown setting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSettings("new-service.yaml", []byte(tt.file), defaults)
+			if tt.wantErr == "" {
+				if err != nil || len(s.BufPlugins) != 1 || s.BufPlugins[0].Out != "gen/doc" {
+					t.Fatalf("got %+v, %v", s.BufPlugins, err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Errorf("got %v, want %s...", err, tt.wantErr)
+			}
+		})
+	}
+}
