@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
 	"github.com/new-service/new-service/generator/pipeline"
+	settingsfile "github.com/new-service/new-service/generator/settings"
 	"github.com/new-service/new-service/generator/write"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -75,12 +75,12 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	settingsPath := filepath.Join(dir, model.SettingsFile)
+	settingsPath := filepath.Join(dir, settingsfile.File)
 	content, err := os.ReadFile(settingsPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	settings, err := pipeline.ReadSettings(lock.Name, lock.Module, settingsPath, content)
+	s, err := pipeline.ReadSettings(lock.Name, lock.Module, settingsPath, content)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	}
 	out, err := pipeline.Generate(ctx, pipeline.Input{
 		Protos: in, Name: lock.Name, Module: lock.Module, Generator: Version(),
-		Settings: &settings, SettingsFile: settingsPath,
+		Settings: &s, SettingsFile: settingsPath,
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
 	"github.com/new-service/new-service/generator/render"
+	settingsfile "github.com/new-service/new-service/generator/settings"
 	refproto "github.com/new-service/new-service/proto"
 )
 
@@ -54,7 +55,7 @@ func Generate(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := settings.CheckAgainst(app); err != nil {
+	if err := settingsfile.CheckAgainst(settings, app); err != nil {
 		if in.SettingsFile != "" {
 			return nil, fmt.Errorf("%s: %w", in.SettingsFile, err)
 		}
@@ -75,7 +76,7 @@ func ReadSettings(name, module, file string, content []byte) (model.Settings, er
 	if content == nil {
 		return s, nil
 	}
-	return model.ParseSettings(file, content, s)
+	return settingsfile.Parse(file, content, s)
 }
 
 // Reference returns the input of the embedded reference API (proto/) as the

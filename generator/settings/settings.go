@@ -1,4 +1,8 @@
-package model
+// Package settings reads a service's settings file (new-service.yaml) over
+// the defaults and checks it, with messages that name the file, the line
+// and the fix. The settings themselves are [model.Settings]: what the
+// templates see.
+package settings
 
 import (
 	"bytes"
@@ -13,17 +17,19 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/new-service/new-service/generator/model"
 )
 
-// SettingsFile is the name of the settings file at a service's root. It is
+// File is the name of the settings file at a service's root. It is
 // the user's: new-service writes it once, with every setting and its
 // default, and reads it on every update.
-const SettingsFile = "new-service.yaml"
+const File = "new-service.yaml"
 
-// ParseSettings reads a settings file's content over the defaults: a
+// Parse reads a settings file's content over the defaults: a
 // setting the file leaves out keeps its default. Unknown keys and values
 // out of range are errors that name the file and line.
-func ParseSettings(name string, content []byte, defaults Settings) (Settings, error) {
+func Parse(name string, content []byte, defaults model.Settings) (model.Settings, error) {
 	s := defaults
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	dec.KnownFields(true)
@@ -34,19 +40,19 @@ func ParseSettings(name string, content []byte, defaults Settings) (Settings, er
 			for _, e := range te.Errors {
 				msgs = append(msgs, yamlError(name, e))
 			}
-			return Settings{}, errors.New(strings.Join(msgs, "\n"))
+			return model.Settings{}, errors.New(strings.Join(msgs, "\n"))
 		}
-		return Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return model.Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if err := s.Validate(); err != nil {
+	if err := Validate(s); err != nil {
 		var line int
 		if key := settingKey(err); key != "" {
 			line = lineOf(content, key)
 		}
 		if line > 0 {
-			return Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
+			return model.Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		return Settings{}, fmt.Errorf("%s: %w", name, err)
+		return model.Settings{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
 }
@@ -69,7 +75,7 @@ func yamlError(name, e string) string {
 // settingNames lists the keys of a settings file.
 func settingNames() []string {
 	var names []string
-	t := reflect.TypeFor[Settings]()
+	t := reflect.TypeFor[model.Settings]()
 	for i := range t.NumField() {
 		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" {
 			names = append(names, tag)
@@ -107,9 +113,9 @@ var dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`
 
 var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
 
-// Validate reports the first setting whose value cannot work, and how to
-// fix it.
-func (s Settings) Validate() error {
+// Validate reports the first setting of s whose value cannot work, and
+// how to fix it.
+func Validate(s model.Settings) error {
 	bad := func(key, format string, args ...any) error {
 		return &settingError{key: key, msg: fmt.Sprintf(format, args...)}
 	}
@@ -120,8 +126,8 @@ func (s Settings) Validate() error {
 		return bad("error_rate", "%v is not a ratio between 0 and 1; e.g. 0.05 for 5%%", s.ErrorRate)
 	case s.DeadlineExceededRate <= 0 || s.DeadlineExceededRate >= 1:
 		return bad("deadline_exceeded_rate", "%v is not a ratio between 0 and 1; e.g. 0.01", s.DeadlineExceededRate)
-	case s.LatencyP99 <= 0 || s.LatencyP99.Seconds() >= LatencyBuckets[len(LatencyBuckets)-1]:
-		return bad("latency_p99", "%v must be above 0 and below %vs, the largest latency bucket", s.LatencyP99, LatencyBuckets[len(LatencyBuckets)-1])
+	case s.LatencyP99 <= 0 || s.LatencyP99.Seconds() >= model.LatencyBuckets[len(model.LatencyBuckets)-1]:
+		return bad("latency_p99", "%v must be above 0 and below %vs, the largest latency bucket", s.LatencyP99, model.LatencyBuckets[len(model.LatencyBuckets)-1])
 	case s.Replicas < 1:
 		return bad("replicas", "%d: at least 1 (3 or more to survive a node and a rollout)", s.Replicas)
 	case s.MaxReplicas < s.Replicas:
@@ -198,9 +204,9 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-// CheckAgainst reports settings that name services or methods the protos
-// do not have.
-func (s Settings) CheckAgainst(app *App) error {
+// CheckAgainst reports settings of s that name services or methods the
+// protos (app) do not have.
+func CheckAgainst(s model.Settings, app *model.App) error {
 	methods := map[string]bool{}
 	services := map[string]bool{}
 	for _, svc := range app.Services {
