@@ -232,3 +232,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(td)
 	return nil
 }
+
+// LatencyBuckets are the upper bounds, in seconds, of the runtime's
+// grpc_server_handling_seconds and grpc_client_handling_seconds
+// histograms: 1ms to 10s, dense where RPC latency objectives usually sit.
+// The latency alert's threshold should be one of them or between two.
+var LatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// LatencyBuckets returns the histogram bounds the runtime uses.
+func (a *App) LatencyBuckets() []float64 { return LatencyBuckets }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"text/template"
 
+	"github.com/new-service/new-service/generator/alerts"
 	"github.com/new-service/new-service/generator/model"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -85,10 +86,13 @@ type data struct {
 	App     *model.App
 	Service *model.Service
 	Method  *model.Method
+	// Alerts are the service's alert rules and their test fixtures,
+	// computed once per render.
+	Alerts *alerts.Alerts
 }
 
 // ServerFaultCodes are the gRPC codes that count against availability.
-func (data) ServerFaultCodes() []string { return model.ServerFaultCodes }
+func (data) ServerFaultCodes() []string { return alerts.ServerFaultCodes }
 
 // Render renders every file of the service described by app.
 func Render(app *model.App) (Files, error) {
@@ -181,8 +185,9 @@ func (r *renderer) render(app *model.App) (Files, error) {
 		out[p] = File{Content: content, Owner: owner, Note: note}
 		return nil
 	}
+	rules := alerts.For(app)
 	for _, e := range r.entries {
-		for _, d := range e.scope.expand(app) {
+		for _, d := range e.scope.expand(app, rules) {
 			pb, err := execute(e.path, d)
 			if err != nil {
 				return nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)

@@ -1,6 +1,9 @@
 package render
 
-import "github.com/new-service/new-service/generator/model"
+import (
+	"github.com/new-service/new-service/generator/alerts"
+	"github.com/new-service/new-service/generator/model"
+)
 
 // scope says how many times a template renders.
 type scope int
@@ -12,24 +15,24 @@ const (
 )
 
 // expand returns the template data for each rendering of a template.
-func (s scope) expand(app *model.App) []data {
+func (s scope) expand(app *model.App, rules *alerts.Alerts) []data {
 	switch s {
 	case perService:
 		var out []data
 		for _, svc := range app.Services {
-			out = append(out, data{App: app, Service: svc})
+			out = append(out, data{App: app, Service: svc, Alerts: rules})
 		}
 		return out
 	case perMethod:
 		var out []data
 		for _, svc := range app.Services {
 			for _, m := range svc.Methods {
-				out = append(out, data{App: app, Service: svc, Method: m})
+				out = append(out, data{App: app, Service: svc, Method: m, Alerts: rules})
 			}
 		}
 		return out
 	}
-	return []data{{App: app}}
+	return []data{{App: app, Alerts: rules}}
 }
 
 // entry is one template: its source below template/files, the path it
