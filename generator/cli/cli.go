@@ -29,7 +29,8 @@ const (
 const usage = `usage:
   new-service new [flags] DIR    create a service in DIR (absent or empty)
   new-service update [DIR]       re-render after the proto, the settings or the template changed
-  new-service check [DIR]        exit 1 if update would change anything
+  new-service check [--json] [DIR]
+                                 exit 1 if update would change anything; --json reports it
   new-service version            print the generator and template versions
 
 Run 'new-service COMMAND -h' for the flags of a command.
@@ -51,7 +52,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "update":
 		err = runUpdate(ctx, args[1:], stdout)
 	case "check":
-		err = runCheck(ctx, args[1:], stdout)
+		err = runCheckCommand(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintf(stdout, "new-service %s (template %d)\n", Version(), svctemplate.Version)
 	case "help", "-h", "-help", "--help":

@@ -28,6 +28,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 type newFlags struct {
 	protos, includes stringList
 	module, name     string
+	settingsFile     string
 	noBuild          bool
 }
 
@@ -46,6 +47,7 @@ func parseNew(args []string, stdout io.Writer) (newFlags, string, error) {
 	fs.Var(&f.includes, "proto-path", "same as -I `DIR`")
 	fs.StringVar(&f.module, "module", "", "Go module `PATH` (default example.com/<name>)")
 	fs.StringVar(&f.name, "name", "", "service `NAME` used in binaries, manifests and metrics (default: DIR's base name)")
+	fs.StringVar(&f.settingsFile, "settings", "", "`FILE` of settings to start from, as new-service.yaml (default: every setting's default)")
 	fs.BoolVar(&f.noBuild, "no-build", false, "render only; skip buf generate, go mod tidy and go build")
 
 	// Flags may come before or after DIR.
@@ -93,6 +95,12 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		in.Settings, in.SettingsFile = nil, ""
+	}
+	if f.settingsFile != "" {
+		if in.Settings, err = startSettings(f.settingsFile, in.Settings, opts); err != nil {
+			return err
+		}
+		in.SettingsFile = f.settingsFile
 	}
 	out, err := pipeline.Generate(ctx, in)
 	if err != nil {

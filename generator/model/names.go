@@ -94,7 +94,8 @@ var reserved = func() map[string]bool {
 		testing time timeout unary url verb want watch
 		budget deadlines draining exemplar responses slogger accessLog level expired
 		readyz rest slack traceparent pushback check guard apierr platform
-		callers certs getenv principal resolve tls transport outgoing`) {
+		callers certs getenv principal resolve tls transport outgoing
+		attrs chain route`) {
 		m[name] = true
 	}
 	// Predeclared identifiers, which an import name would shadow.

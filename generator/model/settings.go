@@ -77,6 +77,13 @@ type Settings struct {
 	// Owner is the team that owns the service, for the Backstage catalog and
 	// alert labels (default "team-unknown").
 	Owner string `json:"owner" yaml:"owner"`
+	// System, Lifecycle and Description describe the service in the
+	// Backstage catalog: the system it is part of (default: none), its
+	// lifecycle stage (default "experimental") and one line on what it
+	// does (default: derived from the name).
+	System      string `json:"system,omitempty" yaml:"system,omitempty"`
+	Lifecycle   string `json:"lifecycle" yaml:"lifecycle"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 	// MonitoringNamespace runs Prometheus: its pods may scrape the admin port
 	// (default "monitoring").
 	MonitoringNamespace string `json:"monitoring_namespace" yaml:"monitoring_namespace"`
@@ -148,6 +155,7 @@ func DefaultSettings(name, module string) Settings {
 		Namespace:            "default",
 		Image:                name,
 		Owner:                "team-unknown",
+		Lifecycle:            "experimental",
 		MonitoringNamespace:  "monitoring",
 		OTLPEndpoint:         "http://otel-collector.observability.svc:4318",
 		OTLPNamespace:        "observability",

@@ -109,6 +109,35 @@ func lineOf(content []byte, key string) int {
 	return bytes.Count(content[:loc[0]], []byte("\n")) + 1
 }
 
+// Backstage's rules for an entity name (at most 63 characters) and a
+// namespace (a DNS label).
+var (
+	entityNameRE      = regexp.MustCompile(`^([A-Za-z0-9]+[-_.])*[A-Za-z0-9]+$`)
+	entityNamespaceRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	entityKindRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+)
+
+// validEntityName reports whether s is a Backstage entity name.
+func validEntityName(s string) bool { return len(s) <= 63 && entityNameRE.MatchString(s) }
+
+// validEntityRef reports whether s is a Backstage entity reference,
+// [kind:][namespace/]name, as owner and system take.
+func validEntityRef(s string) bool {
+	if kind, rest, ok := strings.Cut(s, ":"); ok {
+		if !entityKindRE.MatchString(kind) {
+			return false
+		}
+		s = rest
+	}
+	if ns, rest, ok := strings.Cut(s, "/"); ok {
+		if len(ns) > 63 || !entityNamespaceRE.MatchString(ns) {
+			return false
+		}
+		s = rest
+	}
+	return validEntityName(s)
+}
+
 var dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
@@ -140,6 +169,14 @@ func Validate(s model.Settings) error {
 		return bad("image", "empty; the container image without a tag, e.g. registry.example.com/orders")
 	case s.Namespace == "":
 		return bad("namespace", "empty; the Kubernetes namespace, e.g. default")
+	case !validEntityRef(s.Owner):
+		return bad("owner", "%q is not a Backstage entity reference; e.g. team-payments or group:default/team-payments", s.Owner)
+	case s.System != "" && !validEntityRef(s.System):
+		return bad("system", "%q is not a Backstage entity reference; e.g. payments, or leave it out", s.System)
+	case !validEntityName(s.Lifecycle):
+		return bad("lifecycle", "%q is not a lifecycle stage; e.g. experimental, production or deprecated", s.Lifecycle)
+	case strings.ContainsAny(s.Description, "\n\r"):
+		return bad("description", "one line only; the README is for more")
 	}
 	// Slices in the file's order, not maps: the same bad file always gets
 	// the same message.

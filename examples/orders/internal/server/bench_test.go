@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,7 @@ func benchCheck(b *testing.B, addr string) {
 	}
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		for b.Loop() {
 			if err := check(client, req); err != nil {
 				b.Fatal(err)
@@ -89,6 +92,7 @@ func benchCheck(b *testing.B, addr string) {
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
 		b.SetParallelism(8)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -101,9 +105,93 @@ func benchCheck(b *testing.B, addr string) {
 	})
 }
 
+// reportCPU reports the process's CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start == 0 {
+		return
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
+
 func check(client healthpb.HealthClient, req *healthpb.HealthCheckRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := client.Check(ctx, req)
 	return err
+}
+
+// BenchmarkREST compares one method called over REST, through the
+// gateway, with the same method called over gRPC, on one server, in one
+// run: the first unary method with an HTTP binding that can answer an
+// empty response, answered by the test recorder (no handler work), each
+// call with a deadline (gRPC) or the gateway's default budget (REST).
+//
+//	go test -run '^$' -bench REST -benchmem ./internal/server/
+func BenchmarkREST(b *testing.B) {
+	var bind *binding
+	for i := range bindings {
+		if bindings[i].streaming == "unary" && bindings[i].forwardsEmpty {
+			bind = &bindings[i]
+			break
+		}
+	}
+	if bind == nil {
+		b.Skip("the service has no unary method with an HTTP binding")
+	}
+	var m method
+	for _, mm := range methods {
+		if mm.fullName == bind.fullName {
+			m = mm
+		}
+	}
+	tp, err := server.NewTracerProvider(context.Background(), "bench", func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	srv, _, stop, done := run(b, loopbackConfig(), logger, server.WithTracerProvider(tp))
+	b.Cleanup(func() { stop(); <-done })
+	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	b.Run("grpc", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				ctx, cancel := context.WithTimeout(withID(context.Background(), "fault:code=0/bench"), 10*time.Second)
+				err := conn.Invoke(ctx, m.fullName, sample(m.req()), m.resp())
+				cancel()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	url := "http://" + srv.HTTPAddr().String() + bind.url
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.Run("rest", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b, processCPU())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest(bind.verb, url, strings.NewReader(bind.body))
+				req.Header.Set("X-Request-Id", "fault:code=0/bench")
+				resp, err := httpClient.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("%s %s: %s", bind.verb, bind.url, resp.Status)
+					return
+				}
+			}
+		})
+	})
 }

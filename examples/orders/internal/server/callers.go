@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -47,7 +46,8 @@ type callers struct {
 }
 
 func (c *callers) identify(ctx context.Context) context.Context {
-	md, _ := metadata.FromIncomingContext(ctx)
+	// Single values are read where they are (metadata.FromIncomingContext
+	// would copy every key of every call).
 	var caller platform.Caller
 	p, _ := peer.FromContext(ctx)
 	if p != nil {
@@ -55,21 +55,23 @@ func (c *callers) identify(ctx context.Context) context.Context {
 		caller.Addr, _ = addrOf(p.Addr)
 		caller.Via = "peer"
 	}
-	if secrets := md.Get(gatewaySecretKey); len(secrets) == 1 && subtle.ConstantTimeCompare([]byte(secrets[0]), []byte(c.secret)) == 1 {
+	secrets := metadata.ValueFromIncomingContext(ctx, gatewaySecretKey)
+	if len(secrets) == 1 && subtle.ConstantTimeCompare([]byte(secrets[0]), []byte(c.secret)) == 1 {
 		// The gateway presents this process's own certificate: the caller
 		// is the HTTP client, who presented none.
 		caller = platform.Caller{Via: "gateway"}
-		if v := md.Get(gatewayPeerKey); len(v) == 1 {
+		if v := metadata.ValueFromIncomingContext(ctx, gatewayPeerKey); len(v) == 1 {
 			caller.Addr, _ = parseAddr(v[0])
 		}
-		caller.Addr, _ = c.forwarded(caller.Addr, md.Get(gatewayForwardedKey))
+		caller.Addr, _ = c.forwarded(caller.Addr, metadata.ValueFromIncomingContext(ctx, gatewayForwardedKey))
 	} else if caller.Addr.IsValid() {
-		if addr, ok := c.forwarded(caller.Addr, md.Get("x-forwarded-for")); ok {
+		if addr, ok := c.forwarded(caller.Addr, metadata.ValueFromIncomingContext(ctx, "x-forwarded-for")); ok {
 			caller.Addr, caller.Via = addr, "forwarded"
 		}
 	}
-	if len(md[gatewaySecretKey])+len(md[gatewayPeerKey])+len(md[gatewayForwardedKey]) > 0 {
-		md = md.Copy()
+	// The gateway's keys never reach handlers, whoever sent them.
+	if len(secrets) > 0 || metadata.ValueFromIncomingContext(ctx, gatewayPeerKey) != nil || metadata.ValueFromIncomingContext(ctx, gatewayForwardedKey) != nil {
+		md, _ := metadata.FromIncomingContext(ctx)
 		delete(md, gatewaySecretKey)
 		delete(md, gatewayPeerKey)
 		delete(md, gatewayForwardedKey)
@@ -139,29 +141,4 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 	}
 	ip, ok := netip.AddrFromSlice(tcp.IP)
 	return ip.Unmap(), ok
-}
-
-func (c *callers) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	return handler(c.identify(ctx), req)
-}
-
-func (c *callers) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return handler(srv, &contextStream{ServerStream: ss, ctx: c.identify(ss.Context())})
-}
-
-// authorizeUnary and authorizeStream ask the policy about every call; a
-// denial is returned as the policy made it, and counted and logged like
-// any other caller error.
-func (c *callers) authorizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := c.policy.Authorize(ctx, platform.CallerFrom(ctx), info.FullMethod); err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (c *callers) authorizeStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := c.policy.Authorize(ss.Context(), platform.CallerFrom(ss.Context()), info.FullMethod); err != nil {
-		return err
-	}
-	return handler(srv, ss)
 }

@@ -22,8 +22,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,7 +34,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
-	"github.com/new-service/new-service/examples/orders/client"
 )
 
 // gateway is the REST front end: grpc-gateway's mux, calling the gRPC server
@@ -42,6 +42,12 @@ import (
 type gateway struct {
 	handler http.Handler
 	conn    *grpc.ClientConn
+
+	budgets       map[string]time.Duration // see Config.MethodDeadlines
+	fallback      time.Duration
+	tracing       *clientTracing
+	metricsUnary  grpc.UnaryClientInterceptor  // grpc_client_* metrics
+	metricsStream grpc.StreamClientInterceptor // grpc_client_* metrics
 	// draining is set when the drain begins; see [gateway.drain].
 	draining atomic.Bool
 }
@@ -56,16 +62,20 @@ type gatewayIdentity struct {
 }
 
 func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, tp trace.TracerProvider, id gatewayIdentity, logger *slog.Logger) (*gateway, error) {
-	gw := &gateway{}
-	// A REST call without a Grpc-Timeout header gets the method's deadline
-	// budget here, at the edge, like a gRPC caller without a deadline does at
-	// the server. The connection has no health checking or retries: it goes
-	// to this process only, which keeps serving while it drains.
-	conn, err := grpc.NewClient(loopback(grpcAddr),
+	target := loopback(grpcAddr)
+	gw := &gateway{
+		budgets:       cfg.MethodDeadlines,
+		fallback:      cfg.DefaultDeadline,
+		tracing:       newClientTracing(tp, target),
+		metricsUnary:  m.client.UnaryClientInterceptor(),
+		metricsStream: m.client.StreamClientInterceptor(),
+	}
+	// The connection has no health checking or retries: it goes to this
+	// process only, which keeps serving while it drains.
+	conn, err := grpc.NewClient(target,
 		grpc.WithTransportCredentials(id.creds),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(Propagator))),
-		grpc.WithChainUnaryInterceptor(budget(cfg), m.client.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(m.client.StreamClientInterceptor()),
+		grpc.WithUnaryInterceptor(gw.unary),
+		grpc.WithStreamInterceptor(gw.stream),
 		// Limits: the server resets a stream whose trailers would pass this
 		// rather than breaking the connection all REST calls share, and
 		// the messages the server may send or take fit through.
@@ -93,10 +103,18 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 	}
 	var h http.Handler = guard(mux, mux, cfg.MaxBodyBytes, cfg.ReadTimeout)
 	h = gw.closeWhenDraining(h)
+	h = namedByRoute(h)
+	// HTTP server spans are named "METHOD /route/{template}" (see
+	// namedByRoute), or the method alone until a route matched, never by
+	// the raw path, which would make one span name per resource. Their
+	// metrics would go to the no-op meter: REST calls are counted by the
+	// grpc_server_* metrics of the calls they make and by the gateway's
+	// grpc_client_* metrics.
 	h = otelhttp.NewHandler(h, "gateway",
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(Propagator),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
 	)
 	gw.handler, gw.conn = h, conn
 	return gw, nil
@@ -104,14 +122,72 @@ func newGateway(ctx context.Context, grpcAddr net.Addr, cfg Config, m *metrics, 
 
 func (g *gateway) close() { _ = g.conn.Close() }
 
-// budget gives unary calls without a deadline the method's budget.
-func budget(cfg Config) grpc.UnaryClientInterceptor {
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		d, ok := cfg.MethodDeadlines[method]
+// unary is what every unary call of the gateway to the gRPC server does,
+// in one interceptor (as chain is on the server's side): the HTTP span
+// learns the route (see namedByRoute); a REST call without a Grpc-Timeout
+// header gets the method's deadline budget here, at the edge, like a gRPC
+// caller without a deadline does at the server; the call gets its client
+// span and the trace context in its metadata; and it is counted in the
+// grpc_client_* metrics.
+func (g *gateway) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	routeFound(ctx)
+	if _, ok := ctx.Deadline(); !ok {
+		d, ok := g.budgets[method]
 		if !ok {
-			d = cfg.DefaultDeadline
+			d = g.fallback
 		}
-		return client.DefaultDeadline(d)(ctx, method, req, reply, cc, invoker, opts...)
+		if d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+	}
+	ctx, span := g.tracing.start(ctx, method)
+	err := g.metricsUnary(ctx, method, req, reply, cc, invoker, opts...)
+	g.tracing.end(span, err)
+	return err
+}
+
+// stream is unary's counterpart for streams, which have no default budget.
+func (g *gateway) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	routeFound(ctx)
+	ctx, span := g.tracing.start(ctx, method)
+	cs, err := g.metricsStream(ctx, desc, cc, method, streamer, opts...)
+	if err != nil {
+		g.tracing.end(span, err)
+		return nil, err
+	}
+	return &tracedClientStream{ClientStream: cs, tracing: g.tracing, span: span}, nil
+}
+
+// namedByRoute names a sampled request's HTTP span by its route, as the
+// OpenTelemetry HTTP conventions ask ("POST /v1/shops/{shop}/orders", and
+// http.route): the route is known only once grpc-gateway matched it, so
+// the gateway's interceptor reports it (routeFound) and the span is named
+// when the call returns. Requests that are not sampled pay nothing.
+func namedByRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		span := trace.SpanFromContext(r.Context())
+		if !span.IsRecording() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		route := new(string)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, route)))
+		if *route != "" {
+			span.SetName(r.Method + " " + *route)
+			span.SetAttributes(semconv.HTTPRoute(*route))
+		}
+	})
+}
+
+type routeKey struct{}
+
+// routeFound records the route grpc-gateway matched, the path template as
+// the proto's google.api.http rule writes it, for namedByRoute.
+func routeFound(ctx context.Context) {
+	if route, ok := ctx.Value(routeKey{}).(*string); ok {
+		*route, _ = runtime.HTTPPathPattern(ctx)
 	}
 }
 

@@ -35,6 +35,10 @@ type serverMetrics struct {
 type methodMetrics struct {
 	started, received, sent prometheus.Counter
 	handling                prometheus.Observer
+	// withoutDeadline and panics are the method's
+	// grpc_server_started_without_deadline_total and
+	// grpc_server_panics_recovered_total.
+	withoutDeadline, panics prometheus.Counter
 	// handled is indexed by code; codes past Unauthenticated count as
 	// Unknown.
 	handled [codes.Unauthenticated + 1]prometheus.Counter
@@ -129,54 +133,4 @@ func (mm *methodMetrics) done(ctx context.Context, start time.Time, err error) {
 	}
 	mm.handled[code].Inc()
 	mm.handling.Observe(elapsed)
-}
-
-func (m *serverMetrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	mm := m.methods[info.FullMethod]
-	if mm == nil {
-		return handler(ctx, req)
-	}
-	mm.started.Inc()
-	mm.received.Inc()
-	start := time.Now()
-	resp, err := handler(ctx, req)
-	if err == nil {
-		mm.sent.Inc()
-	}
-	mm.done(ctx, start, err)
-	return resp, err
-}
-
-func (m *serverMetrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	mm := m.methods[info.FullMethod]
-	if mm == nil {
-		return handler(srv, ss)
-	}
-	mm.started.Inc()
-	start := time.Now()
-	err := handler(srv, &countingStream{ServerStream: ss, mm: mm})
-	mm.done(ss.Context(), start, err)
-	return err
-}
-
-// countingStream counts a stream's messages.
-type countingStream struct {
-	grpc.ServerStream
-	mm *methodMetrics
-}
-
-func (s *countingStream) SendMsg(msg any) error {
-	err := s.ServerStream.SendMsg(msg)
-	if err == nil {
-		s.mm.sent.Inc()
-	}
-	return err
-}
-
-func (s *countingStream) RecvMsg(msg any) error {
-	err := s.ServerStream.RecvMsg(msg)
-	if err == nil {
-		s.mm.received.Inc()
-	}
-	return err
 }

@@ -70,7 +70,7 @@ func start(t *testing.T, opts ...server.Option) (*server.Server, *recorder) {
 
 // run starts a server logging to logger (nil: nowhere); the caller stops it
 // with the returned func and reads Serve's result from the channel.
-func run(t *testing.T, cfg server.Config, logger *slog.Logger, opts ...server.Option) (*server.Server, *recorder, context.CancelFunc, <-chan error) {
+func run(t testing.TB, cfg server.Config, logger *slog.Logger, opts ...server.Option) (*server.Server, *recorder, context.CancelFunc, <-chan error) {
 	t.Helper()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

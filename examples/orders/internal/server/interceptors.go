@@ -5,44 +5,16 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
-	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
-
-// deadlines gives unary calls that arrive without a deadline the method's
-// budget, and counts them: a caller without a deadline can hold this
-// server's resources forever, and the count shows who to fix.
-func deadlines(budgets map[string]time.Duration, fallback time.Duration, m *metrics) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if _, ok := ctx.Deadline(); !ok {
-			m.withoutDeadline.WithLabelValues(splitMethod(info.FullMethod)).Inc()
-			budget, ok := budgets[info.FullMethod]
-			if !ok {
-				budget = fallback
-			}
-			if budget > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, budget)
-				defer cancel()
-			}
-		}
-		resp, err := handler(ctx, req)
-		return resp, expired(ctx, err)
-	}
-}
 
 // deadlineSlack is how close to its deadline a cancelled call must be to
 // count as a deadline expiry; see expired.
@@ -65,46 +37,6 @@ func expired(ctx context.Context, err error) error {
 	return err
 }
 
-// streamDeadlines applies a stream's configured budget when the caller set
-// no deadline. Streams have no default budget: watches rightly run for
-// hours.
-func streamDeadlines(budgets map[string]time.Duration) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		budget, ok := budgets[info.FullMethod]
-		if _, has := ss.Context().Deadline(); has || !ok || budget <= 0 {
-			return expired(ss.Context(), handler(srv, ss))
-		}
-		ctx, cancel := context.WithTimeout(ss.Context(), budget)
-		defer cancel()
-		return expired(ctx, handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
-	}
-}
-
-// contextStream is a server stream with another context.
-type contextStream struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (s *contextStream) Context() context.Context { return s.ctx }
-
-// draining puts the drain signal (drain is cancelled when the graceful
-// stop begins) into every stream's context; see platform.Draining. Health
-// watches, which clients keep open for the life of a connection, are ended
-// when the drain begins so that they do not hold up the graceful stop.
-func draining(drain context.Context) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx := platform.WithDrain(ss.Context(), drain.Done())
-		if info.FullMethod == "/grpc.health.v1.Health/Watch" {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithCancel(ctx)
-			defer cancel()
-			defer context.AfterFunc(drain, cancel)()
-		}
-		return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
-	}
-}
-
 // withoutDebugInfo removes google.rpc.DebugInfo details from errors before
 // they leave the process: they are for this service's logs, not callers.
 func withoutDebugInfo(err error) error {
@@ -124,22 +56,24 @@ func withoutDebugInfo(err error) error {
 // errorSignals reads what an error says beyond its code. A
 // google.rpc.RetryInfo delay also goes out as the grpc-retry-pushback-ms
 // trailer, which grpc-go's retry policy obeys (it ignores the RetryInfo
-// detail itself). A RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure is
-// counted in grpc_server_quota_rejected_total: the caller ran out of its
-// quota, which the SLO does not hold against the service.
-func (m *metrics) errorSignals(fullMethod string, err error, setTrailer func(metadata.MD) error) {
+// detail itself): errorSignals returns that trailer, or nil. A
+// RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure is counted in
+// grpc_server_quota_rejected_total: the caller ran out of its quota, which
+// the SLO does not hold against the service.
+func (m *metrics) errorSignals(fullMethod string, err error) metadata.MD {
 	if err == nil {
-		return
+		return nil
 	}
 	st, ok := status.FromError(err)
 	if !ok || len(st.Proto().GetDetails()) == 0 {
-		return
+		return nil
 	}
+	var trailer metadata.MD
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.RetryInfo:
 			if d.GetRetryDelay() != nil {
-				_ = setTrailer(metadata.Pairs("grpc-retry-pushback-ms", strconv.FormatInt(d.GetRetryDelay().AsDuration().Milliseconds(), 10)))
+				trailer = metadata.Pairs("grpc-retry-pushback-ms", strconv.FormatInt(d.GetRetryDelay().AsDuration().Milliseconds(), 10))
 			}
 		case *errdetails.QuotaFailure:
 			if st.Code() == codes.ResourceExhausted {
@@ -147,30 +81,5 @@ func (m *metrics) errorSignals(fullMethod string, err error, setTrailer func(met
 			}
 		}
 	}
-}
-
-func (m *metrics) signalsUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	resp, err := handler(ctx, req)
-	m.errorSignals(info.FullMethod, err, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
-	return resp, err
-}
-
-func (m *metrics) signalsStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	err := handler(srv, ss)
-	m.errorSignals(info.FullMethod, err, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
-	return err
-}
-
-// recoverPanics turns a handler panic into INTERNAL, logs the stack and
-// counts it; the caller sees only "internal error", and the process keeps
-// serving.
-func recoverPanics(logger *slog.Logger, m *metrics) recovery.Option {
-	return recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
-		method, _ := grpc.Method(ctx)
-		service, name := splitMethod(method)
-		m.panics.WithLabelValues(service, name).Inc()
-		logger.ErrorContext(ctx, "handler panicked", "grpc.service", service, "grpc.method", name,
-			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		return apierr.Internal("internal error").WithReason("PANIC")
-	})
+	return trailer
 }

@@ -3,7 +3,6 @@
 package server
 
 import (
-	"context"
 	"maps"
 	"net"
 	"net/http"
@@ -191,7 +190,7 @@ func withCount(md map[string]string, key string, n int) map[string]string {
 	return out
 }
 
-// outgoing shapes every status a call returns, in one interceptor: the
+// outgoing shapes every status a call returns (step 7 of chain): the
 // DebugInfo details are removed unless exposeDebug (see withoutDebugInfo),
 // then the status is bounded (see boundStatus).
 type outgoing struct{ exposeDebug bool }
@@ -206,63 +205,11 @@ func (o outgoing) status(err error) error {
 	return boundStatus(err)
 }
 
-func (o outgoing) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	resp, err := handler(ctx, req)
-	return resp, o.status(err)
-}
-
-func (o outgoing) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return o.status(handler(srv, ss))
-}
-
 // tooLarge is the error of a response over the send limit.
 func tooLarge(size int, limit int64) error {
 	return apierr.ResourceExhausted("the response is too large to send: %d bytes, the limit is %d", size, limit).
 		WithReason("RESPONSE_TOO_LARGE").
 		WithMetadata("limit", strconv.FormatInt(limit, 10))
-}
-
-// sendLimitUnary fails a call whose response is larger than limit bytes
-// with RESOURCE_EXHAUSTED here, inside the interceptors, so that the
-// metrics and the access log count it as such. grpc-go's own check
-// (grpc.MaxSendMsgSize) fails the call only after every interceptor saw it
-// succeed.
-func sendLimitUnary(limit int64) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		resp, err := handler(ctx, req)
-		if m, ok := resp.(proto.Message); ok && err == nil && limit > 0 {
-			if n := proto.Size(m); int64(n) > limit {
-				return nil, tooLarge(n, limit)
-			}
-		}
-		return resp, err
-	}
-}
-
-// sendLimitStream is sendLimitUnary for streams: a message over the limit
-// is not sent, and SendMsg returns RESOURCE_EXHAUSTED, which the handler
-// returns.
-func sendLimitStream(limit int64) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if limit <= 0 {
-			return handler(srv, ss)
-		}
-		return handler(srv, &sendLimitedStream{ServerStream: ss, limit: limit})
-	}
-}
-
-type sendLimitedStream struct {
-	grpc.ServerStream
-	limit int64
-}
-
-func (s *sendLimitedStream) SendMsg(m any) error {
-	if pm, ok := m.(proto.Message); ok {
-		if n := proto.Size(pm); int64(n) > s.limit {
-			return tooLarge(n, s.limit)
-		}
-	}
-	return s.ServerStream.SendMsg(m)
 }
 
 // retryAfter returns the Retry-After value, in whole seconds (at least 1),

@@ -94,8 +94,9 @@ func (m *metrics) initialize(s *grpc.Server) {
 	m.server.initialize(s)
 	for service, info := range s.GetServiceInfo() {
 		for _, method := range info.Methods {
-			m.withoutDeadline.WithLabelValues(service, method.Name)
-			m.panics.WithLabelValues(service, method.Name)
+			mm := m.server.methods["/"+service+"/"+method.Name]
+			mm.withoutDeadline = m.withoutDeadline.WithLabelValues(service, method.Name)
+			mm.panics = m.panics.WithLabelValues(service, method.Name)
 			m.quotaRejected.WithLabelValues(service, method.Name)
 		}
 	}
@@ -132,27 +133,6 @@ func exemplar(ctx context.Context) prometheus.Labels {
 // work when the level is disabled and builds the line in one pass.
 type accessLog struct{ logger *slog.Logger }
 
-func (a accessLog) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	start := time.Now()
-	resp, err := handler(ctx, req)
-	a.log(ctx, info.FullMethod, "unary", start, err)
-	return resp, err
-}
-
-func (a accessLog) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	start := time.Now()
-	err := handler(srv, ss)
-	kind := "bidi_stream"
-	switch {
-	case !info.IsClientStream:
-		kind = "server_stream"
-	case !info.IsServerStream:
-		kind = "client_stream"
-	}
-	a.log(ss.Context(), info.FullMethod, kind, start, err)
-	return err
-}
-
 func (a accessLog) log(ctx context.Context, fullMethod, kind string, start time.Time, err error) {
 	st, _ := status.FromError(err)
 	lvl := level(st.Code())
@@ -177,10 +157,8 @@ func (a accessLog) log(ctx context.Context, fullMethod, kind string, start time.
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if ids := md.Get("x-request-id"); len(ids) > 0 {
-			attrs = append(attrs, slog.String("request_id", apierr.Truncate(ids[0], maxLoggedID)))
-		}
+	if ids := metadata.ValueFromIncomingContext(ctx, "x-request-id"); len(ids) > 0 {
+		attrs = append(attrs, slog.String("request_id", apierr.Truncate(ids[0], maxLoggedID)))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("grpc.error", apierr.Truncate(st.Message(), apierr.MaxMessageBytes)))

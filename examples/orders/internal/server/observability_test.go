@@ -184,6 +184,23 @@ func TestTracing(t *testing.T) {
 		if got := kinds(); got[trace.SpanKindServer] != 3 || got[trace.SpanKindClient] != 1 {
 			t.Errorf("REST: spans in the caller's trace by kind = %v, want 3 server (1 before) and 1 client", got)
 		}
+		// The HTTP span is named by the route's template, never by the
+		// raw path, and carries it as http.route.
+		want := b.verb + " " + b.route
+		found := false
+		for _, s := range spans.Ended() {
+			for _, kv := range s.Attributes() {
+				if kv.Key == "http.route" {
+					found = true
+					if s.Name() != want || kv.Value.AsString() != b.route {
+						t.Errorf("REST: HTTP span %q with http.route %q, want %q and %q", s.Name(), kv.Value.AsString(), want, b.route)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("REST: no span with http.route; want %q", want)
+		}
 		break
 	}
 }

@@ -42,9 +42,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -175,42 +173,25 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		logger.Info("no authorization policy configured: every caller may call every method (see internal/auth/policy.go)")
 	}
 
-	// The chain, outermost first. Metrics see the final code, a recovered
-	// panic included; DebugInfo is removed after the access log recorded it.
-	access := accessLog{logger: logger}
-	unary := []grpc.UnaryServerInterceptor{s.metrics.server.unary, s.metrics.signalsUnary}
-	stream := []grpc.StreamServerInterceptor{s.metrics.server.stream, s.metrics.signalsStream}
-	// What leaves: DebugInfo removed (unless exposed), and no status larger
-	// than a trailer can safely carry, whoever built it (see boundStatus).
-	out := outgoing{exposeDebug: cfg.ExposeDebugDetails}
-	unary = append(unary, out.unary)
-	stream = append(stream, out.stream)
-	unary = append(unary,
-		access.unary,
-		recovery.UnaryServerInterceptor(recoverPanics(logger, s.metrics)),
-		deadlines(cfg.MethodDeadlines, cfg.DefaultDeadline, s.metrics),
-	)
-	stream = append(stream,
-		access.stream,
-		recovery.StreamServerInterceptor(recoverPanics(logger, s.metrics)),
-		draining(s.drain),
-		streamDeadlines(cfg.MethodDeadlines),
-	)
-	// Transport security and callers: the caller is established first, so
-	// that the access log records it; the policy runs inside the metrics,
-	// the log and the recovery, so that denials are counted and logged.
-	unary = append([]grpc.UnaryServerInterceptor{s.callers.unary}, unary...)
-	stream = append([]grpc.StreamServerInterceptor{s.callers.stream}, stream...)
-	if s.callers.policy != nil {
-		unary = append(unary, s.callers.authorizeUnary)
-		stream = append(stream, s.callers.authorizeStream)
+	// The chain: one unary and one stream interceptor (see chain for what
+	// they do and in which order), then the service's own interceptors, if
+	// its Deps has any, next to the handlers, inside the deadline and the
+	// recovery.
+	tracing := newServerTracing(s.tracer)
+	ch := &chain{
+		tracing:   tracing,
+		metrics:   s.metrics,
+		callers:   s.callers,
+		access:    accessLog{logger: logger},
+		out:       outgoing{exposeDebug: cfg.ExposeDebugDetails},
+		budgets:   cfg.MethodDeadlines,
+		fallback:  cfg.DefaultDeadline,
+		sendLimit: cfg.MaxSendMsgBytes,
+		drain:     s.drain,
+		logger:    logger,
 	}
-	// Limits: a response over MaxSendMsgBytes fails inside the chain, so
-	// the metrics and the access log see RESOURCE_EXHAUSTED.
-	unary = append(unary, sendLimitUnary(cfg.MaxSendMsgBytes))
-	stream = append(stream, sendLimitStream(cfg.MaxSendMsgBytes))
-	// The service's own interceptors, if its Deps has any, run innermost,
-	// next to the handlers, inside the deadline and the recovery.
+	unary := []grpc.UnaryServerInterceptor{ch.unary}
+	stream := []grpc.StreamServerInterceptor{ch.stream}
 	if ui, ok := any(d).(interface {
 		UnaryInterceptors() []grpc.UnaryServerInterceptor
 	}); ok {
@@ -222,7 +203,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		stream = append(stream, si.StreamInterceptors()...)
 	}
 	serverOpts := []grpc.ServerOption{
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(Propagator))),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		// Connections are closed after MaxConnectionAge (with jitter) so that
@@ -250,6 +230,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// Every method's series exist from the start at zero, so rate() and
 	// absent-data alerts work before the first call.
 	s.metrics.initialize(s.grpc)
+	tracing.initialize(s.grpc)
 	s.updateHealth()
 	return s, nil
 }

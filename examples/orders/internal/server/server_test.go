@@ -63,19 +63,21 @@ type binding struct {
 	// forwardsEmpty: the gateway can send an empty response message; not
 	// so when the response body is a field inside a message or a oneof.
 	forwardsEmpty bool
+	// route is the path template, which names the HTTP span.
+	route string
 }
 
 var bindings = []binding{
-	{"/acme.inventory.v1.InventoryService/GetStock", "unary", "GET", "/v1/shops/x/skus/x/stock", "", "", "PATCH", false, true},
-	{"/acme.inventory.v1.InventoryService/SetStock", "unary", "PUT", "/v1/shops/x/skus/x/stock", "{}", "", "PATCH", true, true},
-	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", "POST", "/v1/shops/x/reservations", "{}", "", "PATCH", true, true},
-	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", "", "", "TRACE", false, true},
-	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", "", "", "PATCH", false, true},
-	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}", "", "PATCH", true, true},
-	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}", "", "TRACE", true, true},
-	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", "", "", "TRACE", false, true},
-	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}", "", "TRACE", true, true},
-	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", "", "", "PATCH", false, true},
+	{"/acme.inventory.v1.InventoryService/GetStock", "unary", "GET", "/v1/shops/x/skus/x/stock", "", "", "PATCH", false, true, "/v1/shops/{shop}/skus/{sku}/stock"},
+	{"/acme.inventory.v1.InventoryService/SetStock", "unary", "PUT", "/v1/shops/x/skus/x/stock", "{}", "", "PATCH", true, true, "/v1/shops/{shop}/skus/{sku}/stock"},
+	{"/acme.inventory.v1.InventoryService/ReserveStock", "unary", "POST", "/v1/shops/x/reservations", "{}", "", "PATCH", true, true, "/v1/shops/{shop}/reservations"},
+	{"/acme.orders.v1.OrderService/GetOrder", "unary", "GET", "/v1/shops/x/orders/x", "", "", "TRACE", false, true, "/v1/shops/{shop}/orders/{order_id}"},
+	{"/acme.orders.v1.OrderService/ListOrders", "unary", "GET", "/v1/shops/x/orders", "", "", "PATCH", false, true, "/v1/shops/{shop}/orders"},
+	{"/acme.orders.v1.OrderService/CreateOrder", "unary", "POST", "/v1/shops/x/orders", "{}", "", "PATCH", true, true, "/v1/shops/{shop}/orders"},
+	{"/acme.orders.v1.OrderService/UpdateOrder", "unary", "PATCH", "/v1/shops/x/orders/x", "{}", "", "TRACE", true, true, "/v1/shops/{order.shop}/orders/{order.order_id}"},
+	{"/acme.orders.v1.OrderService/DeleteOrder", "unary", "DELETE", "/v1/shops/x/orders/x", "", "", "TRACE", false, true, "/v1/shops/{shop}/orders/{order_id}"},
+	{"/acme.orders.v1.OrderService/CancelOrder", "unary", "POST", "/v1/shops/x/orders/x:cancel", "{}", "", "TRACE", true, true, "/v1/shops/{shop}/orders/{order_id}:cancel"},
+	{"/acme.orders.v1.OrderService/WatchOrders", "server_stream", "GET", "/v1/shops/x/orders:watch", "", "", "PATCH", false, true, "/v1/shops/{shop}/orders:watch"},
 }
 
 func TestGRPC(t *testing.T) {
