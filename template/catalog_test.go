@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
-	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
 )
 
