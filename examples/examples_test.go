@@ -11,15 +11,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/new-service/new-service/generator/cli"
-	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
 	"github.com/new-service/new-service/generator/write"
-	refproto "github.com/new-service/new-service/proto"
 	svctemplate "github.com/new-service/new-service/template"
 )
 
@@ -28,36 +29,23 @@ var update = flag.Bool("update", false, "rewrite the generated files of examples
 // orders is how examples/orders was created:
 //
 //	new-service new --module github.com/new-service/new-service/examples/orders examples/orders
-var orders = func() model.Options {
-	o := model.Options{Name: "orders", Module: "github.com/new-service/new-service/examples/orders"}
-	s := model.DefaultSettings(o.Name, o.Module)
-	s.MainService = refproto.MainService
-	o.Settings = &s
-	return o
-}()
+const ordersName, ordersModule = "orders", "github.com/new-service/new-service/examples/orders"
 
 // renderOrders renders examples/orders as new-service new writes it: the
 // template's files with the lock file and the base copies of the
 // scaffolded files.
 func renderOrders(t *testing.T) render.Files {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{
-		Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}},
-		Files: refproto.Files(),
-	})
+	in, err := pipeline.Reference(ordersName, ordersModule, cli.Version())
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := model.Build(res, orders)
+	out, err := pipeline.Generate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock := write.NewLock(write.Lock{Generator: cli.Version(), Template: svctemplate.Version, Name: orders.Name, Module: orders.Module}, files)
-	return write.WithLock(files, lock)
+	lock := write.NewLock(write.Lock{Generator: cli.Version(), Template: svctemplate.Version, Name: ordersName, Module: ordersModule}, out.Files)
+	return write.WithLock(out.Files, lock)
 }
 
 // TestGolden proves that every generated file of examples/orders is byte
@@ -72,7 +60,7 @@ func TestGolden(t *testing.T) {
 		f := files[p]
 		path := filepath.Join(dir, filepath.FromSlash(p))
 		got, err := os.ReadFile(path)
-		if f.Owner == render.Scaffolded {
+		if f.Owner.Users() {
 			if err != nil {
 				t.Errorf("missing scaffolded file %s: %v", path, err)
 			}
@@ -91,8 +79,8 @@ func TestGolden(t *testing.T) {
 			t.Errorf("missing generated file %s: %v (run go test ./examples -update)", path, err)
 			continue
 		}
-		if !bytes.Equal(got, f.Content) {
-			t.Errorf("%s differs from what the generator renders; run go test ./examples -update and review the diff", path)
+		if diff := cmp.Diff(lines(f.Content), lines(got)); diff != "" {
+			t.Errorf("%s differs from what the generator renders (-want +got):\n%s\nrun go test ./examples -update and review the diff", path, diff)
 		}
 	}
 	// A generated file that is no longer rendered must be gone.
@@ -120,6 +108,9 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// lines splits a file into lines, so that a diff shows lines.
+func lines(b []byte) []string { return strings.SplitAfter(string(b), "\n") }
 
 func firstLine(b []byte) []byte {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
@@ -155,8 +146,8 @@ func TestGeneratedCode(t *testing.T) {
 	for p, w := range want {
 		if g, ok := got[p]; !ok {
 			t.Errorf("missing gen/%s: run go tool task generate in examples/orders", p)
-		} else if !bytes.Equal(g, w) {
-			t.Errorf("gen/%s differs from what buf generates: run go tool task generate in examples/orders", p)
+		} else if diff := cmp.Diff(lines(w), lines(g)); diff != "" {
+			t.Errorf("gen/%s differs from what buf generates (-want +got):\n%s\nrun go tool task generate in examples/orders", p, diff)
 		}
 	}
 	for p := range got {
@@ -202,4 +193,40 @@ func tree(t *testing.T, root string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestInterceptorSignatureChecked proves that a service's own interceptor
+// hook with the wrong signature fails the build where it says how to fix
+// it, rather than being silently never called: it builds examples/orders
+// with one more file in internal/deps (a go build -overlay, so nothing is
+// written to the example).
+func TestInterceptorSignatureChecked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds examples/orders")
+	}
+	dir, err := filepath.Abs("orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	bad := filepath.Join(tmp, "stream.go")
+	src := "package deps\n\nimport \"google.golang.org/grpc\"\n\n// StreamInterceptors returns one interceptor, not a slice.\nfunc (d *Deps) StreamInterceptors() grpc.StreamServerInterceptor { return nil }\n"
+	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	overlay := filepath.Join(tmp, "overlay.json")
+	content := `{"Replace": {` + strconv.Quote(filepath.Join(dir, "internal", "deps", "stream_bad.go")) + `: ` + strconv.Quote(bad) + `}}`
+	if err := os.WriteFile(overlay, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", os.DevNull, "./internal/server")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("the build accepted StreamInterceptors with the wrong signature")
+	}
+	if !strings.Contains(string(out), "internal/server/hooks.go") || !strings.Contains(string(out), "StreamInterceptors") {
+		t.Errorf("the build failed elsewhere or without naming the method:\n%s", out)
+	}
 }

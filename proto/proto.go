@@ -17,9 +17,15 @@ var FS embed.FS
 // Dir is how the embedded root is named in messages.
 const Dir = "(embedded reference API)"
 
-// MainService is the reference API's main service: the one whose health
-// is the pods' readiness.
-const MainService = "acme.orders.v1.OrderService"
+// Settings is the reference API's new-service.yaml: the settings a service
+// rendered from it starts with (which service its readiness follows),
+// read like any user's settings file.
+//
+//go:embed new-service.yaml
+var Settings []byte
+
+// SettingsFile is how [Settings] is named in messages.
+const SettingsFile = Dir + "/new-service.yaml"
 
 // Files returns the import paths of every .proto file in [FS], sorted: the
 // inputs of the reference API, as if its folder had been given to --proto.

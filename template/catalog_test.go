@@ -12,10 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
-	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
-	refproto "github.com/new-service/new-service/proto"
 )
 
 const catalogPath = "catalog-info.yaml"
@@ -275,19 +274,14 @@ func checkAnnotations(t *testing.T, r rendered, ann map[string]string) {
 // given module path, as the name of the test case.
 func renderModule(t *testing.T, name, module string) rendered {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
+	in, err := pipeline.Reference("orders", module, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := model.DefaultSettings("orders", module)
-	s.MainService = refproto.MainService
-	app, err := model.Build(res, model.Options{Name: "orders", Module: module, Settings: &s})
+	out, err := pipeline.Generate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, files := out.App, out.Files
 	return rendered{name: name, app: app, files: files}
 }

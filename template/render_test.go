@@ -8,8 +8,8 @@ import (
 
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/render"
-	refproto "github.com/new-service/new-service/proto"
 )
 
 // The tests in this package render services from the template and check
@@ -31,34 +31,21 @@ func services(t *testing.T) []rendered {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs := []struct {
-		name, module string
-		in           load.Input
-	}{
-		{"orders", "example.com/orders", load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()}},
-		{"billing", "example.com/billing", load.Input{Roots: []load.Root{billing}, Files: []string{"acme/billing/v1/billing.proto"}}},
+	orders, err := pipeline.Reference("orders", "example.com/orders", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := []pipeline.Input{
+		orders,
+		{Protos: load.Input{Roots: []load.Root{billing}, Files: []string{"acme/billing/v1/billing.proto"}}, Name: "billing", Module: "example.com/billing"},
 	}
 	var out []rendered
 	for _, in := range inputs {
-		res, err := load.Load(context.Background(), in.in)
+		r, err := pipeline.Generate(context.Background(), in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := model.Options{Name: in.name, Module: in.module}
-		if in.name == "orders" {
-			s := model.DefaultSettings(in.name, in.module)
-			s.MainService = refproto.MainService
-			opts.Settings = &s
-		}
-		app, err := model.Build(res, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files, err := render.Render(app)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rendered{name: in.name, app: app, files: files})
+		out = append(out, rendered{name: in.Name, app: r.App, files: r.Files})
 	}
 	return out
 }
@@ -67,24 +54,18 @@ func services(t *testing.T) []rendered {
 // by edit (nil for none).
 func ordersWith(t *testing.T, name string, edit func(*model.Settings)) rendered {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
+	in, err := pipeline.Reference("orders", "example.com/orders", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := model.DefaultSettings("orders", "example.com/orders")
-	s.MainService = refproto.MainService
 	if edit != nil {
-		edit(&s)
+		edit(in.Settings)
 	}
-	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders", Settings: &s})
+	r, err := pipeline.Generate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rendered{name: name, app: app, files: files}
+	return rendered{name: name, app: r.App, files: r.Files}
 }
 
 // file returns a rendered file's content, failing the test if it is not

@@ -13,10 +13,8 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/render"
+	"github.com/new-service/new-service/generator/pipeline"
 	"github.com/new-service/new-service/generator/write"
-	refproto "github.com/new-service/new-service/proto"
 	svctemplate "github.com/new-service/new-service/template"
 )
 
@@ -88,36 +86,33 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := write.CheckTarget(dir); err != nil {
 		return err
 	}
-	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()}
-	if len(f.protos) > 0 {
-		if in, err = load.Resolve(f.protos, f.includes); err != nil {
-			return err
-		}
-	} else {
-		settings := model.DefaultSettings(opts.Name, opts.Module)
-		settings.MainService = refproto.MainService
-		opts.Settings = &settings
-	}
-	if f.settingsFile != "" {
-		if opts.Settings, err = startSettings(f.settingsFile, opts); err != nil {
-			return err
-		}
-	}
-	app, files, err := generate(ctx, in, opts)
+	in, err := pipeline.Reference(opts.Name, opts.Module, Version())
 	if err != nil {
 		return err
 	}
-	if f.settingsFile != "" {
-		if err := app.Settings.CheckAgainst(app); err != nil {
-			return fmt.Errorf("%s: %w", f.settingsFile, err)
+	if len(f.protos) > 0 {
+		if in.Protos, err = load.Resolve(f.protos, f.includes); err != nil {
+			return err
 		}
+		in.Settings, in.SettingsFile = nil, ""
 	}
+	if f.settingsFile != "" {
+		if in.Settings, err = startSettings(f.settingsFile, in.Settings, opts); err != nil {
+			return err
+		}
+		in.SettingsFile = f.settingsFile
+	}
+	out, err := pipeline.Generate(ctx, in)
+	if err != nil {
+		return err
+	}
+	app, files := out.App, out.Files
 	for _, w := range app.Warnings {
 		fmt.Fprintf(stdout, "new-service: warning: %v\n", w)
 	}
 	var importsOnly []string
 	for _, p := range app.Protos {
-		if !slices.Contains(in.Files, p.Path) {
+		if !slices.Contains(in.Protos.Files, p.Path) {
 			importsOnly = append(importsOnly, p.Path)
 		}
 	}
@@ -142,41 +137,30 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// generate runs the pure stages: load, model, render.
-func generate(ctx context.Context, in load.Input, opts model.Options) (*model.App, render.Files, error) {
-	res, err := load.Load(ctx, in)
-	if err != nil {
-		return nil, nil, err
-	}
-	app, err := model.Build(res, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	files, err := render.Render(app)
-	return app, files, err
-}
+// names are a new service's name and Go module path.
+type names struct{ Name, Module string }
 
 // dnsLabel is a Kubernetes DNS-1035 label: what a Service name must be.
 var dnsLabel = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 
 // settings checks --name and --module, deriving defaults from DIR.
-func settings(f newFlags, dir string) (model.Options, error) {
+func settings(f newFlags, dir string) (names, error) {
 	name := f.name
 	if name == "" {
 		base := filepath.Base(filepath.Clean(dir))
 		name = strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(base), "-"), "-")
 		if !dnsLabel.MatchString(name) || len(name) > 63 {
-			return model.Options{}, fmt.Errorf("cannot derive a service name from folder %q; pass --name, a lower-case DNS label such as orders", base)
+			return names{}, fmt.Errorf("cannot derive a service name from folder %q; pass --name, a lower-case DNS label such as orders", base)
 		}
 	} else if !dnsLabel.MatchString(name) || len(name) > 63 {
-		return model.Options{}, fmt.Errorf("--name %q: not a DNS label; use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. orders-api)", name)
+		return names{}, fmt.Errorf("--name %q: not a DNS label; use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. orders-api)", name)
 	}
 	mod := f.module
 	if mod == "" {
 		mod = "example.com/" + name
 	}
 	if err := module.CheckImportPath(mod); err != nil {
-		return model.Options{}, fmt.Errorf("--module %q: invalid Go module path: %v; pass a path like github.com/acme/%s", mod, err, name)
+		return names{}, fmt.Errorf("--module %q: invalid Go module path: %v; pass a path like github.com/acme/%s", mod, err, name)
 	}
-	return model.Options{Name: name, Module: mod, Generator: Version()}, nil
+	return names{Name: name, Module: mod}, nil
 }

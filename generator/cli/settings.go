@@ -4,22 +4,23 @@ import (
 	"os"
 
 	"github.com/new-service/new-service/generator/model"
+	settingsfile "github.com/new-service/new-service/generator/settings"
 )
 
 // startSettings reads the settings file given to new --settings over the
 // defaults new would use: what the file leaves out keeps its default. A
 // platform team's Backstage Template writes one (owner, system, lifecycle,
 // description) so the service starts with them.
-func startSettings(path string, opts model.Options) (*model.Settings, error) {
+func startSettings(path string, base *model.Settings, n names) (*model.Settings, error) {
 	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defaults := model.DefaultSettings(opts.Name, opts.Module)
-	if opts.Settings != nil {
-		defaults = *opts.Settings
+	defaults := model.DefaultSettings(n.Name, n.Module)
+	if base != nil {
+		defaults = *base
 	}
-	s, err := model.ParseSettings(path, content, defaults)
+	s, err := settingsfile.Parse(path, content, defaults)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/render"
+	"github.com/new-service/new-service/generator/pipeline"
+	settingsfile "github.com/new-service/new-service/generator/settings"
 	"github.com/new-service/new-service/generator/write"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -75,13 +75,13 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	settingsPath := filepath.Join(dir, model.SettingsFile)
-	settings := model.DefaultSettings(lock.Name, lock.Module)
-	if content, err := os.ReadFile(settingsPath); err == nil {
-		if settings, err = model.ParseSettings(settingsPath, content, settings); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	settingsPath := filepath.Join(dir, settingsfile.File)
+	content, err := os.ReadFile(settingsPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	s, err := pipeline.ReadSettings(lock.Name, lock.Module, settingsPath, content)
+	if err != nil {
 		return nil, err
 	}
 	root, err := load.DirRoot(filepath.Join(dir, "proto"))
@@ -105,21 +105,14 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	if len(in.Files) == 0 {
 		return nil, fmt.Errorf("%s: no .proto files; the service's API lives there", filepath.Join(dir, "proto"))
 	}
-	res, err := load.Load(ctx, in)
+	out, err := pipeline.Generate(ctx, pipeline.Input{
+		Protos: in, Name: lock.Name, Module: lock.Module, Generator: Version(),
+		Settings: &s, SettingsFile: settingsPath,
+	})
 	if err != nil {
 		return nil, err
 	}
-	app, err := model.Build(res, model.Options{Name: lock.Name, Module: lock.Module, Settings: &settings, Generator: Version()})
-	if err != nil {
-		return nil, err
-	}
-	if err := settings.CheckAgainst(app); err != nil {
-		return nil, fmt.Errorf("%s: %w", settingsPath, err)
-	}
-	files, err := render.Render(app)
-	if err != nil {
-		return nil, err
-	}
+	files := out.Files
 	next := write.NewLock(write.Lock{
 		Generator: Version(), Template: svctemplate.Version,
 		Name: lock.Name, Module: lock.Module, ImportsOnly: lock.ImportsOnly,
@@ -225,4 +218,37 @@ func reportPlan(w io.Writer, dir string, p *write.Plan) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintf(w, "new-service: %s\n", summary(p))
+	if n := p.Count(write.Proposed); n > 0 {
+		fmt.Fprintf(w, "new-service: to review: merge each .proposed file into the file beside it, then delete it; the generated files are marked in .gitattributes so review tools collapse them\n")
+	}
+}
+
+// summary is one line for a pull request's description: which template
+// the service moved from and to, and what a reviewer must look at.
+func summary(p *write.Plan) string {
+	var b strings.Builder
+	if p.From.Template == p.To.Template {
+		fmt.Fprintf(&b, "template %d (unchanged)", p.To.Template)
+	} else {
+		fmt.Fprintf(&b, "template %d -> %d", p.From.Template, p.To.Template)
+	}
+	if p.From.Generator != p.To.Generator {
+		fmt.Fprintf(&b, ", new-service %s -> %s", p.From.Generator, p.To.Generator)
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	fmt.Fprintf(&b, ": %s, %s, %s; %s to merge by hand",
+		plural(p.Count(write.Updated), "file regenerated", "files regenerated"),
+		plural(p.Count(write.Created), "created", "created"),
+		plural(p.Count(write.Removed), "removed", "removed"),
+		plural(p.Count(write.Proposed), "proposal", "proposals"))
+	if n := p.Count(write.Orphaned); n > 0 {
+		fmt.Fprintf(&b, ", %s", plural(n, "orphaned file of yours", "orphaned files of yours"))
+	}
+	return b.String()
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bufbuild/protocompile/ast"
@@ -82,7 +84,8 @@ func checkImports(in Input) ErrorList {
 			}
 			pos := node.NodeInfo(imp.Name).Start()
 			msg := notFoundError{path: name, where: where}.Error()
-			for abs := range inputs {
+			// Sorted, so that the same input gets the same message.
+			for _, abs := range slices.Sorted(maps.Keys(inputs)) {
 				if strings.HasSuffix(filepath.ToSlash(abs), "/"+name) {
 					msg = fmt.Sprintf("import %q not found, but it is %s, an input: %s", name, inputs[abs].display(), hint(inputs, abs, name))
 					break

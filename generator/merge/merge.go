@@ -5,8 +5,7 @@
 // file. It merges the template's change into the user's file with [Merge], a
 // line-based three-way merge of the template's previous rendering (base), the
 // user's current file (ours) and the template's new rendering (theirs), as
-// diff3 -m and git merge-file do, and shows the template's change itself with
-// [Diff].
+// diff3 -m and git merge-file do.
 //
 // Lines are compared byte for byte, terminator included: "x\r\n", "x\n" and a
 // final "x" without a newline are three different lines. Line endings are
@@ -16,9 +15,7 @@ package merge
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
-	"strconv"
 )
 
 // Labels names the three inputs of [Merge] in its conflict markers, for
@@ -142,91 +139,6 @@ func markerEOL(files ...[][]byte) string {
 		}
 	}
 	return "\n"
-}
-
-// contextLines is the number of unchanged lines [Diff] shows around a change,
-// as diff -u does by default.
-const contextLines = 3
-
-// Diff returns a unified diff from a to b, as diff -u prints it: a "--- nameA"
-// and "+++ nameB" header, then hunks with [contextLines] lines of context;
-// changes at most twice that many lines apart share a hunk. A line without a final newline
-// is followed by "\ No newline at end of file". Diff returns nil if a and b
-// are equal.
-func Diff(a, b []byte, nameA, nameB string) []byte {
-	al, bl := splitLines(a), splitLines(b)
-	in := interner{}
-	m := match(in.ids(al), in.ids(bl))
-
-	// A change replaces al[a0:a1] with bl[b0:b1]; changes are separated by at
-	// least one unchanged line.
-	type change struct{ a0, a1, b0, b1 int }
-	var changes []change
-	for i, j := 0, 0; ; {
-		i2, j2 := i, len(bl)
-		for i2 < len(al) && m[i2] < 0 {
-			i2++
-		}
-		if i2 < len(al) {
-			j2 = m[i2]
-		}
-		if i2 > i || j2 > j {
-			changes = append(changes, change{i, i2, j, j2})
-		}
-		if i2 == len(al) {
-			break
-		}
-		i, j = i2+1, j2+1
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-
-	out := fmt.Appendf(nil, "--- %s\n+++ %s\n", nameA, nameB)
-	for h := 0; h < len(changes); {
-		e := h
-		for e+1 < len(changes) && changes[e+1].a0-changes[e].a1 <= 2*contextLines {
-			e++
-		}
-		first, last := changes[h], changes[e]
-		a0, a1 := max(first.a0-contextLines, 0), min(last.a1+contextLines, len(al))
-		b0, b1 := first.b0-(first.a0-a0), last.b1+(a1-last.a1)
-		out = fmt.Appendf(out, "@@ -%s +%s @@\n", hunkRange(a0, a1), hunkRange(b0, b1))
-		pos := a0
-		for _, c := range changes[h : e+1] {
-			out = appendDiffLines(out, ' ', al[pos:c.a0])
-			out = appendDiffLines(out, '-', al[c.a0:c.a1])
-			out = appendDiffLines(out, '+', bl[c.b0:c.b1])
-			pos = c.a1
-		}
-		out = appendDiffLines(out, ' ', al[pos:a1])
-		h = e + 1
-	}
-	return out
-}
-
-// hunkRange formats lines [from, to) for a hunk header: 1-based, the count
-// left out when it is 1, and an empty range named by the line before it.
-func hunkRange(from, to int) string {
-	switch to - from {
-	case 0:
-		return strconv.Itoa(from) + ",0"
-	case 1:
-		return strconv.Itoa(from + 1)
-	default:
-		return strconv.Itoa(from+1) + "," + strconv.Itoa(to-from)
-	}
-}
-
-func appendDiffLines(out []byte, prefix byte, lines [][]byte) []byte {
-	for _, l := range lines {
-		out = append(out, prefix)
-		out = append(out, l...)
-		if !bytes.HasSuffix(l, []byte("\n")) {
-			out = append(out, "\n\\ No newline at end of file\n"...)
-		}
-	}
-	return out
 }
 
 // splitLines splits text after each "\n", keeping the terminators; a last

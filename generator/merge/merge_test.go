@@ -1,12 +1,13 @@
 package merge
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var testLabels = Labels{Ours: "yours", Base: "template v1", Theirs: "template v2"}
@@ -162,67 +163,7 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-func TestDiff(t *testing.T) {
-	ten := numbered(1, 10)
-	tests := []struct {
-		name string
-		a, b string
-		want string
-	}{
-		{name: "equal", a: "a\nb\n", b: "a\nb\n", want: ""},
-		{name: "both empty", want: ""},
-		{name: "from empty", b: "a\nb\n", want: "--- old\n+++ new\n@@ -0,0 +1,2 @@\n+a\n+b\n"},
-		{name: "to empty", a: "a\n", want: "--- old\n+++ new\n@@ -1 +0,0 @@\n-a\n"},
-		{
-			name: "change in the middle",
-			a:    ten, b: strings.Replace(ten, "5\n", "five\n", 1),
-			want: "--- old\n+++ new\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n",
-		},
-		{
-			name: "change at start and insertion at end",
-			a:    ten, b: "zero\n" + ten[2:] + "11\n",
-			want: "--- old\n+++ new\n@@ -1,4 +1,4 @@\n-1\n+zero\n 2\n 3\n 4\n@@ -8,3 +8,4 @@\n 8\n 9\n 10\n+11\n",
-		},
-		{
-			name: "changes six lines apart share a hunk",
-			a:    ten, b: strings.NewReplacer("2\n", "two\n", "9\n", "nine\n").Replace(ten),
-			want: "--- old\n+++ new\n@@ -1,10 +1,10 @@\n 1\n-2\n+two\n 3\n 4\n 5\n 6\n 7\n 8\n-9\n+nine\n 10\n",
-		},
-		{
-			name: "changes seven lines apart make two hunks",
-			a:    ten, b: strings.NewReplacer("1\n", "one\n", "9\n", "nine\n").Replace(ten),
-			want: "--- old\n+++ new\n@@ -1,4 +1,4 @@\n-1\n+one\n 2\n 3\n 4\n@@ -6,5 +6,5 @@\n 6\n 7\n 8\n-9\n+nine\n 10\n",
-		},
-		{
-			name: "deletions before insertions",
-			a:    "a\nb\nc\n", b: "a\nx\ny\nc\n",
-			want: "--- old\n+++ new\n@@ -1,3 +1,4 @@\n a\n-b\n+x\n+y\n c\n",
-		},
-		{
-			name: "final newline added",
-			a:    "a\nb", b: "a\nb\n",
-			want: "--- old\n+++ new\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n",
-		},
-		{
-			name: "unchanged last line without newline",
-			a:    "a\nb\nc", b: "A\nb\nc",
-			want: "--- old\n+++ new\n@@ -1,3 +1,3 @@\n-a\n+A\n b\n c\n\\ No newline at end of file\n",
-		},
-		{
-			name: "CRLF is a change",
-			a:    "a\nb\n", b: "a\r\nb\n",
-			want: "--- old\n+++ new\n@@ -1,2 +1,2 @@\n-a\n+a\r\n b\n",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Diff([]byte(tt.a), []byte(tt.b), "old", "new")
-			checkText(t, "Diff", []byte(tt.want), got)
-		})
-	}
-}
-
-// TestProperties checks laws of Merge and Diff over randomly edited files.
+// TestProperties checks laws of Merge over randomly edited files.
 // The seeds are fixed, so a failure reproduces.
 func TestProperties(t *testing.T) {
 	for seed := range uint64(200) {
@@ -262,14 +203,6 @@ func TestProperties(t *testing.T) {
 				}
 			}
 
-			for _, pair := range [][2][]byte{{b, o}, {o, th}, {th, b}} {
-				d := Diff(pair[0], pair[1], "a", "b")
-				got, err := patch(pair[0], d)
-				if err != nil {
-					t.Fatalf("apply Diff: %v\n%s", err, d)
-				}
-				checkText(t, "patched", pair[1], got)
-			}
 		})
 	}
 }
@@ -415,74 +348,11 @@ func numbered(from, to int) string {
 	return b.String()
 }
 
-// patch applies a unified diff made by Diff to a, as patch(1) would.
-func patch(a, diff []byte) ([]byte, error) {
-	if len(diff) == 0 {
-		return a, nil
-	}
-	type line struct {
-		op    byte
-		text  string
-		start int // for a hunk header, where in a the hunk starts, from 0
-	}
-	var lines []line
-	for _, l := range strings.SplitAfter(string(diff), "\n")[2:] {
-		switch {
-		case l == "":
-		case strings.HasPrefix(l, "@@ -"):
-			old, _, _ := strings.Cut(l[len("@@ -"):], " ")
-			startText, countText, hasCount := strings.Cut(old, ",")
-			start, err := strconv.Atoi(startText)
-			count := 1
-			if hasCount && err == nil {
-				count, err = strconv.Atoi(countText)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("parse hunk header %q: %w", l, err)
-			}
-			// An empty range is named by the line before it.
-			if count > 0 {
-				start--
-			}
-			lines = append(lines, line{op: '@', start: start})
-		case l == "\\ No newline at end of file\n":
-			last := &lines[len(lines)-1]
-			last.text = strings.TrimSuffix(last.text, "\n")
-		default:
-			lines = append(lines, line{op: l[0], text: l[1:]})
-		}
-	}
-	src := splitLines(a)
-	var out []byte
-	next := 0
-	for _, l := range lines {
-		switch l.op {
-		case '@':
-			if l.start < next || l.start > len(src) {
-				return nil, fmt.Errorf("hunk at line %d overlaps the one before or passes the end", l.start+1)
-			}
-			out = appendLines(out, src[next:l.start])
-			next = l.start
-		case ' ', '-':
-			if next >= len(src) || string(src[next]) != l.text {
-				return nil, fmt.Errorf("line %d of a is %q, diff says %q", next+1, src[next:min(next+1, len(src))], l.text)
-			}
-			if l.op == ' ' {
-				out = append(out, l.text...)
-			}
-			next++
-		case '+':
-			out = append(out, l.text...)
-		}
-	}
-	return appendLines(out, src[next:]), nil
-}
-
-// checkText reports a difference between want and got as a unified diff
-// (-want +got), and quoted, since line endings matter.
+// checkText reports a difference between want and got line by line
+// (-want +got), quoted, since line endings matter.
 func checkText(t *testing.T, what string, want, got []byte) {
 	t.Helper()
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s mismatch (-want +got):\n%s\ngot %q", what, Diff(want, got, "want", "got"), got)
+	if diff := cmp.Diff(strings.SplitAfter(string(want), "\n"), strings.SplitAfter(string(got), "\n")); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, diff)
 	}
 }

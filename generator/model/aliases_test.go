@@ -15,8 +15,7 @@ import (
 
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
-	"github.com/new-service/new-service/generator/render"
-	refproto "github.com/new-service/new-service/proto"
+	"github.com/new-service/new-service/generator/pipeline"
 )
 
 // TestAliasesAvoidTemplateIdentifiers renders the reference service, lists
@@ -48,21 +47,15 @@ func TestAliasesAvoidTemplateIdentifiers(t *testing.T) {
 // every package-level identifier of that file's package.
 func templateIdentifiers(t *testing.T) []string {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{
-		Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}},
-		Files: []string{"acme/orders/v1/orders.proto"},
-	})
+	in, err := pipeline.Reference("orders", "example.com/orders", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders"})
+	r, err := pipeline.Generate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render.Render(app)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, files := r.App, r.Files
 	ours := map[string]bool{} // import paths the model aliases
 	for _, ps := range [][]model.GoPackage{app.Packages(), app.MessagePackages(), app.Handlers()} {
 		for _, p := range ps {

@@ -64,6 +64,10 @@ type Settings struct {
 	// pods' readiness and the clients' health check (default: the first
 	// service).
 	MainService string `json:"main_service,omitempty" yaml:"main_service,omitempty"`
+	// BufPlugins are the team's own protoc plugins, run by buf generate
+	// after the template's (appended to buf.gen.yaml's plugins), so adding
+	// one needs no edit of a generated file. None by default.
+	BufPlugins []BufPlugin `json:"buf_plugins,omitempty" yaml:"buf_plugins,omitempty"`
 	// Namespace is the Kubernetes namespace the service runs in, for the
 	// addresses that need it (the Envoy cluster); default "default".
 	Namespace string `json:"namespace" yaml:"namespace"`
@@ -193,6 +197,17 @@ func (s Settings) TerminationGracePeriod() int {
 // files.
 type Duration time.Duration
 
+// BufPlugin is one entry of buf.gen.yaml's plugins, as buf reads it.
+type BufPlugin struct {
+	// Local is the plugin's command line, e.g. [go, tool,
+	// -modfile=tools.go.mod, protoc-gen-doc] for a plugin pinned as a tool.
+	Local []string `json:"local" yaml:"local"`
+	// Out is the folder it writes to, relative to the service root.
+	Out string `json:"out" yaml:"out"`
+	// Opt are the plugin's options.
+	Opt []string `json:"opt,omitempty" yaml:"opt,omitempty"`
+}
+
 // String returns the duration as Go prints it ("5s", "1m30s").
 func (d Duration) String() string { return time.Duration(d).String() }
 
@@ -225,3 +240,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(td)
 	return nil
 }
+
+// LatencyBuckets are the upper bounds, in seconds, of the runtime's
+// grpc_server_handling_seconds and grpc_client_handling_seconds
+// histograms: 1ms to 10s, dense where RPC latency objectives usually sit.
+// The latency alert's threshold should be one of them or between two.
+var LatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// LatencyBuckets returns the histogram bounds the runtime uses.
+func (a *App) LatencyBuckets() []float64 { return LatencyBuckets }

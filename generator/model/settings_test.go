@@ -1,9 +1,6 @@
 package model
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestDefaultRunbookURL(t *testing.T) {
 	for module, want := range map[string]string{
@@ -18,30 +15,5 @@ func TestDefaultRunbookURL(t *testing.T) {
 		if got := defaultRunbookURL(module); got != want {
 			t.Errorf("defaultRunbookURL(%q) = %q, want %q", module, got, want)
 		}
-	}
-}
-
-func TestParseSettingsSecurity(t *testing.T) {
-	for _, tc := range []struct {
-		name, content, want string
-	}{
-		{"client CA without secret", "replicas: 3\ntls:\n  client_ca: true\n", "new-service.yaml:2: tls: client_ca needs secret"},
-		{"bad secret name", "tls:\n  secret: Orders_TLS\n", `new-service.yaml:1: tls: secret "Orders_TLS" is not a Kubernetes object name`},
-		{"authz key", "objective: 99\nauthz:\n  /pkg.S/M: [spiffe://a]\n", `new-service.yaml:2: authz: "/pkg.S/M": key a method as pkg.Service/Method`},
-		{"authz empty list", "authz:\n  pkg.S/M: []\n", `new-service.yaml:1: authz: "pkg.S/M": list at least one caller identity`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseSettings("new-service.yaml", []byte(tc.content), DefaultSettings("orders", "example.com/orders"))
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Errorf("ParseSettings: %v, want an error starting %q", err, tc.want)
-			}
-		})
-	}
-	s, err := ParseSettings("new-service.yaml", []byte("tls:\n  secret: orders-tls\n  client_ca: true\nauthz:\n  pkg.S/M: [spiffe://example.org/web]\n"), DefaultSettings("orders", "example.com/orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.TLS.Enabled() || !s.TLS.ClientCA || s.Authz["pkg.S/M"][0] != "spiffe://example.org/web" {
-		t.Errorf("ParseSettings = %+v %v", s.TLS, s.Authz)
 	}
 }

@@ -12,36 +12,60 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
+	"github.com/new-service/new-service/generator/alerts"
 	"github.com/new-service/new-service/generator/model"
 	svctemplate "github.com/new-service/new-service/template"
 )
 
-// Owner says who owns a rendered file after it is first written.
+// Owner says who owns a rendered file after it is first written, and so
+// what update does with it. Every path decision of new-service is an Owner
+// in the render table (or [Render]'s proto files): write asks the file's
+// Owner, never its path.
 type Owner int
 
 const (
 	// Generated files belong to new-service: they carry a "Code generated"
-	// header, are rewritten by every update and removed when no longer
-	// rendered.
+	// header, are rewritten by every update (refusing one edited by hand)
+	// and removed when no longer rendered.
 	Generated Owner = iota
 	// Scaffolded files belong to the user once written: new-service writes
-	// them only when they do not exist yet.
+	// them only when they do not exist yet. The lock tracks the template's
+	// rendering of each, so update can propose a template change beside the
+	// user's version.
 	Scaffolded
+	// Input files are the user's API, copied in by new: the protos. Update
+	// reads them, writes one only when it is missing, and never compares
+	// or proposes.
+	Input
+	// Module is go.mod: the user's, except that update raises its
+	// requirements to the template's (never lowers them).
+	Module
+	// ModuleSum is go.sum: written by new, then kept by the go command
+	// (go mod tidy), never compared as text.
+	ModuleSum
 )
 
-func (o Owner) String() string {
-	if o == Scaffolded {
-		return "scaffolded"
-	}
-	return "generated"
-}
+var ownerNames = [...]string{Generated: "generated", Scaffolded: "scaffolded", Input: "input", Module: "module", ModuleSum: "module checksums"}
+
+func (o Owner) String() string { return ownerNames[o] }
+
+// Tracked reports whether the lock records the template's rendering of a
+// file the user owns, so that update can propose a change to it.
+func (o Owner) Tracked() bool { return o == Scaffolded }
+
+// Users reports whether the file is the user's once written.
+func (o Owner) Users() bool { return o != Generated }
 
 // File is one rendered file.
 type File struct {
 	Content []byte
 	Owner   Owner
+	// Note is what update tells the user when it creates the file ("a new
+	// RPC: implement it here"); "" for nothing.
+	Note string
 }
 
 // Files maps a slash-separated path, relative to the service root, to its
@@ -62,17 +86,33 @@ type data struct {
 	App     *model.App
 	Service *model.Service
 	Method  *model.Method
+	// Alerts are the service's alert rules and their test fixtures,
+	// computed once per render.
+	Alerts *alerts.Alerts
 }
 
 // ServerFaultCodes are the gRPC codes that count against availability.
-func (data) ServerFaultCodes() []string { return model.ServerFaultCodes }
+func (data) ServerFaultCodes() []string { return alerts.ServerFaultCodes }
 
 // Render renders every file of the service described by app.
 func Render(app *model.App) (Files, error) {
-	return defaultRenderer.render(app)
+	r, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	return r.render(app)
 }
 
-var defaultRenderer = mustParse(svctemplate.FS)
+// parsed parses the embedded template tree on first use, once per process:
+// a command that renders nothing (version, a usage error) does not pay for
+// it.
+var parsed = sync.OnceValues(func() (*renderer, error) {
+	r, err := parse(svctemplate.FS)
+	if err != nil {
+		return nil, fmt.Errorf("parse the embedded template (a bug in new-service; please report it): %w", err)
+	}
+	return r, nil
+})
 
 // renderer holds the parsed templates of one template tree; parsing happens
 // once per process, not per render.
@@ -83,16 +123,6 @@ type renderer struct {
 type parsedEntry struct {
 	entry
 	body, path *template.Template
-}
-
-func mustParse(fsys fs.FS) *renderer {
-	r, err := parse(fsys)
-	if err != nil {
-		// The template tree is compiled into the binary; a parse error is a
-		// bug caught by every test, never a user's problem.
-		panic(err)
-	}
-	return r
 }
 
 // parse parses the table's templates from fsys and checks that every
@@ -145,18 +175,19 @@ func parse(fsys fs.FS) (*renderer, error) {
 
 func (r *renderer) render(app *model.App) (Files, error) {
 	out := Files{}
-	add := func(p string, content []byte, owner Owner) error {
+	add := func(p string, content []byte, owner Owner, note string) error {
 		if _, dup := out[p]; dup {
 			return fmt.Errorf("render %q: two templates render the same path", p)
 		}
 		if owner == Generated {
 			content = withHeader(p, content)
 		}
-		out[p] = File{Content: content, Owner: owner}
+		out[p] = File{Content: content, Owner: owner, Note: note}
 		return nil
 	}
+	rules := alerts.For(app)
 	for _, e := range r.entries {
-		for _, d := range e.scope.expand(app) {
+		for _, d := range e.scope.expand(app, rules) {
 			pb, err := execute(e.path, d)
 			if err != nil {
 				return nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)
@@ -171,7 +202,7 @@ func (r *renderer) render(app *model.App) (Files, error) {
 					return nil, err
 				}
 			}
-			if err := add(p, content, e.owner); err != nil {
+			if err := add(p, content, e.owner, e.note); err != nil {
 				return nil, err
 			}
 		}
@@ -179,16 +210,52 @@ func (r *renderer) render(app *model.App) (Files, error) {
 	// The service's own protos are copied as the user's source of truth;
 	// the Google protos they import are printed for offline builds.
 	for _, f := range app.Protos {
-		if err := add("proto/"+f.Path, f.Content, Scaffolded); err != nil {
+		if err := add("proto/"+f.Path, f.Content, Input, ""); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range app.ThirdParty {
-		if err := add("third_party/proto/"+f.Path, f.Content, Generated); err != nil {
+		if err := add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
 			return nil, err
 		}
 	}
+	if err := add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// The paths of what new-service writes besides the templates' files.
+const (
+	// LockFile is the lock file at the service root.
+	LockFile = "new-service.lock"
+	// BaseDir holds the template's earlier renderings of scaffolded files.
+	BaseDir = ".new-service/base"
+	// GitAttributes marks the generated files for code review tools.
+	GitAttributes = ".gitattributes"
+	// genDir is buf's output, written by the post-steps.
+	genDir     = "gen/"
+	thirdParty = "third_party/proto/"
+)
+
+// gitAttributes lists every generated file as linguist-generated, so that
+// GitHub (and tools that read the attribute) collapse them in a pull
+// request's diff: a template upgrade shows a reviewer the files that need
+// a human. It is derived from the files' owners, never from their paths.
+func gitAttributes(files Files) []byte {
+	var b bytes.Buffer
+	b.WriteString("# " + Header + "\n")
+	b.WriteString("# The files new-service generates, collapsed in code review. Your own\n")
+	b.WriteString("# attributes go in a .gitattributes of a subfolder, or .git/info/attributes.\n")
+	for _, p := range []string{"/" + GitAttributes, "/" + LockFile, "/" + BaseDir + "/**", "/" + genDir + "**", "/" + thirdParty + "**"} {
+		b.WriteString(p + " linguist-generated\n")
+	}
+	for _, p := range files.Paths() {
+		if files[p].Owner == Generated && !strings.HasPrefix(p, thirdParty) {
+			b.WriteString("/" + p + " linguist-generated\n")
+		}
+	}
+	return b.Bytes()
 }
 
 // include returns a function that executes a named template of t's set and

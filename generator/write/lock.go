@@ -10,18 +10,17 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/new-service/new-service/generator/render"
 )
 
 // LockFile is the lock file's name at the service root.
-const LockFile = "new-service.lock"
+const LockFile = render.LockFile
 
 // BaseDir holds, for every scaffolded file the lock tracks, the template's
 // rendering of it when it was last written: the base of the 3-way merge
 // that proposes a template change to a file the user has edited.
-const BaseDir = ".new-service/base"
+const BaseDir = render.BaseDir
 
 // Lock records how a service was generated: by which generator and template,
 // from which inputs, and a hash of every file new-service wrote, so that
@@ -49,15 +48,10 @@ type Lock struct {
 // Hash is the content hash the lock records.
 func Hash(b []byte) string {
 	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return hashString(sum[:])
 }
 
-// tracked reports whether update compares a scaffolded file with the
-// template's rendering of it. The protos are the user's input, and go.mod
-// and go.sum are merged by the go command, not as text.
-func tracked(p string) bool {
-	return !strings.HasPrefix(p, "proto/") && p != "go.mod" && p != "go.sum"
-}
+func hashString(sum []byte) string { return "sha256:" + hex.EncodeToString(sum) }
 
 // NewLock records the rendered files: a hash of every generated file and of
 // every tracked scaffolded file's rendering.
@@ -69,7 +63,7 @@ func NewLock(meta Lock, files render.Files) Lock {
 		switch {
 		case f.Owner == render.Generated:
 			l.Generated[p] = Hash(f.Content)
-		case tracked(p):
+		case f.Owner.Tracked():
 			l.Scaffolded[p] = Hash(f.Content)
 		}
 	}
@@ -115,7 +109,7 @@ func WithLock(files render.Files, l Lock) render.Files {
 	out := render.Files{}
 	for p, f := range files {
 		out[p] = f
-		if f.Owner == render.Scaffolded && tracked(p) {
+		if f.Owner.Tracked() {
 			out[path.Join(BaseDir, p)] = render.File{Content: f.Content, Owner: render.Generated}
 		}
 	}

@@ -2,10 +2,8 @@ package write
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -63,8 +61,16 @@ type Plan struct {
 	// Writes maps a path to its new content; Removes are paths to delete.
 	Writes  map[string][]byte
 	Removes []string
-	// Requires are go.mod requirements (module@version) to raise.
+	// Requires are requirements (module@version) of the module file
+	// ModFile (the file the render table owns as [render.Module]) to raise.
 	Requires []string
+	ModFile  string
+	// From and To are the lock before and after the update: the generator
+	// and template versions a summary reports.
+	From, To Lock
+	// Seen maps every file the plan read to the [Hash] of what it read (""
+	// when absent): [Apply] stops if one changed before it copied them.
+	Seen map[string]string
 }
 
 // Edited returns the hand-edited generated files that block the update.
@@ -78,6 +84,17 @@ func (p *Plan) Edited() []Change {
 	return out
 }
 
+// Count returns how many changes of kind k the plan holds.
+func (p *Plan) Count(k Kind) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
 // Empty reports whether applying the plan would change nothing.
 func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 && len(p.Requires) == 0 }
 
@@ -89,22 +106,16 @@ func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 &
 // proposed beside them; go.mod's requirements are raised to the
 // template's, never lowered.
 func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool) (*Plan, error) {
-	p := &Plan{Writes: map[string][]byte{}}
-	read := func(rel string) ([]byte, bool, error) {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return b, err == nil, err
-	}
+	p := &Plan{Writes: map[string][]byte{}, Seen: map[string]string{}, From: *old, To: next}
+	read := p.reader(dir)
 	for _, rel := range files.Paths() {
 		f := files[rel]
 		disk, exists, err := read(rel)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case f.Owner == render.Generated:
+		switch f.Owner {
+		case render.Generated:
 			switch {
 			case !exists:
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
@@ -118,28 +129,29 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 			default:
 				p.add(Change{Kind: Updated, Path: rel}, rel, f.Content)
 			}
-		case rel == "go.mod":
+		case render.Module:
 			if exists {
 				reqs, err := raise(disk, f.Content)
 				if err != nil {
-					return nil, fmt.Errorf("go.mod: %w", err)
+					return nil, fmt.Errorf("%s: %w", rel, err)
 				}
 				for _, r := range reqs {
-					p.Changes = append(p.Changes, Change{Kind: Raised, Path: "go.mod", Note: r})
+					p.Changes = append(p.Changes, Change{Kind: Raised, Path: rel, Note: r})
 				}
-				p.Requires = reqs
+				p.Requires, p.ModFile = reqs, rel
 			} else {
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
 			}
-		case strings.HasPrefix(rel, "proto/") || rel == "go.sum":
-			// The protos are the input itself; go.sum follows go.mod.
+		case render.Input, render.ModuleSum:
 			if !exists {
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
 			}
-		default:
-			if err := p.scaffold(dir, rel, f.Content, disk, exists, old); err != nil {
+		case render.Scaffolded:
+			if err := p.scaffold(dir, rel, f, disk, exists, old); err != nil {
 				return nil, err
 			}
+		default:
+			return nil, fmt.Errorf("render %q: owner %v has no update rule", rel, f.Owner)
 		}
 	}
 	// What the lock has that is no longer rendered.
@@ -164,23 +176,51 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 		if _, ok := files[rel]; ok {
 			continue
 		}
-		if _, exists, _ := read(rel); exists {
+		_, exists, err := read(rel)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
 			note := "yours, so it is kept; nothing renders it any more"
 			if strings.HasSuffix(rel, ".go") {
 				note = "its RPC or service is gone from the proto: delete it (move what you need elsewhere), or the build fails"
 			}
 			p.Changes = append(p.Changes, Change{Kind: Orphaned, Path: rel, Note: note})
 		}
-		if base := path.Join(BaseDir, rel); exists(dir, base) {
+		base := path.Join(BaseDir, rel)
+		if _, exists, err := read(base); err != nil {
+			return nil, err
+		} else if exists {
 			p.Removes = append(p.Removes, base)
 		}
 	}
 	// The lock itself, when anything it records changed.
 	lock := next.Marshal()
-	if disk, _, _ := read(LockFile); !bytes.Equal(disk, lock) {
+	disk, _, err := read(LockFile)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(disk, lock) {
 		p.Writes[LockFile] = lock
 	}
 	return p, nil
+}
+
+// reader returns a function that reads a file of the service in dir and
+// records what it read in p.Seen.
+func (p *Plan) reader(dir string) func(rel string) ([]byte, bool, error) {
+	return func(rel string) ([]byte, bool, error) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if errors.Is(err, fs.ErrNotExist) {
+			p.Seen[rel] = ""
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		p.Seen[rel] = Hash(b)
+		return b, true, nil
+	}
 }
 
 func (p *Plan) add(c Change, rel string, content []byte) {
@@ -190,7 +230,8 @@ func (p *Plan) add(c Change, rel string, content []byte) {
 
 // scaffold plans a user-owned file: create it when new, propose a template
 // change beside it, never overwrite it.
-func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old *Lock) error {
+func (p *Plan) scaffold(dir, rel string, f render.File, disk []byte, exists bool, old *Lock) error {
+	rendered := f.Content
 	base := path.Join(BaseDir, rel)
 	recorded, known := old.Scaffolded[rel]
 	switch {
@@ -198,7 +239,7 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 		// The user deleted it; that is their call. Keep the lock's record.
 		return nil
 	case !exists:
-		p.add(Change{Kind: Created, Path: rel, Note: createNote(rel)}, rel, rendered)
+		p.add(Change{Kind: Created, Path: rel, Note: f.Note}, rel, rendered)
 		p.Writes[base] = rendered
 		return nil
 	case known && recorded == Hash(rendered):
@@ -208,8 +249,8 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 		p.Writes[base] = rendered
 		return nil
 	}
-	prev, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(base)))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	prev, _, err := p.reader(dir)(base)
+	if err != nil {
 		return err
 	}
 	merged, conflict := merge.Merge(prev, disk, rendered, merge.Labels{Ours: "yours", Base: "template before", Theirs: "template now"})
@@ -226,18 +267,6 @@ func (p *Plan) scaffold(dir, rel string, rendered, disk []byte, exists bool, old
 	p.add(Change{Kind: Proposed, Path: rel + ".proposed", Note: note}, rel+".proposed", merged)
 	p.Writes[base] = rendered
 	return nil
-}
-
-func createNote(rel string) string {
-	if strings.HasPrefix(rel, "internal/handler/") && strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "/service.go") {
-		return "a new RPC: implement it here"
-	}
-	return ""
-}
-
-func exists(dir, rel string) bool {
-	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
-	return err == nil
 }
 
 // raise returns the requirements of the template's go.mod (its direct,
@@ -277,48 +306,6 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// Apply carries the plan out on the service in dir, all or nothing: the
-// service is copied beside itself (without .git and bin), the plan and the
-// post-steps run on the copy, and only when all succeeded are the changed
-// files moved back. On any failure dir is exactly as before.
-func Apply(ctx context.Context, dir string, plan *Plan, opts Options) (err error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".new-service-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := copyTree(abs, tmp); err != nil {
-		return fmt.Errorf("copy the service: %w", err)
-	}
-	for rel, content := range plan.Writes {
-		full := filepath.Join(tmp, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(full, content, 0o644); err != nil {
-			return err
-		}
-	}
-	for _, rel := range plan.Removes {
-		if err := os.Remove(filepath.Join(tmp, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	if len(plan.Requires) > 0 {
-		if err := requireAll(filepath.Join(tmp, "go.mod"), plan.Requires); err != nil {
-			return err
-		}
-	}
-	if err := runSteps(ctx, tmp, opts); err != nil {
-		return err
-	}
-	return syncTree(tmp, abs)
-}
-
 // requireAll raises go.mod's requirements to the given module@versions. The
 // post-steps' go mod tidy then settles the rest of the graph and go.sum.
 func requireAll(gomod string, reqs []string) error {
@@ -342,121 +329,4 @@ func requireAll(gomod string, reqs []string) error {
 		return err
 	}
 	return os.WriteFile(gomod, out, 0o644)
-}
-
-// skip are the paths a service copy leaves out: version control and build
-// output, which nothing here changes.
-func skip(rel string) bool {
-	return rel == ".git" || rel == "bin" || strings.HasPrefix(rel, ".git/") || strings.HasPrefix(rel, "bin/")
-}
-
-// walkService calls fn for every entry below root (root itself excluded)
-// that skip does not leave out, with its path relative to root.
-func walkService(root string, fn func(p, rel string, d fs.DirEntry) error) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if rel == "." {
-			return nil
-		}
-		if skip(filepath.ToSlash(rel)) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		return fn(p, rel, d)
-	})
-}
-
-// copyTree copies the service at src into dst.
-func copyTree(src, dst string) error {
-	return walkService(src, func(p, rel string, d fs.DirEntry) error {
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		return copyFile(p, target)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// syncTree makes dst's files (but .git and bin) those of src: changed and
-// new files are copied over, files src lacks are removed. Each file is
-// replaced by a rename, so a reader never sees half a file.
-func syncTree(src, dst string) error {
-	want := map[string]bool{}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		want[rel] = true
-		target := filepath.Join(dst, rel)
-		a, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if b, err := os.ReadFile(target); err == nil && bytes.Equal(a, b) {
-			return nil
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		tmp := target + ".new-service-tmp"
-		if err := copyFile(p, tmp); err != nil {
-			return err
-		}
-		return os.Rename(tmp, target)
-	})
-	if err != nil {
-		return err
-	}
-	var removed []string
-	err = walkService(dst, func(p, rel string, d fs.DirEntry) error {
-		if !d.IsDir() && d.Type().IsRegular() && !want[rel] {
-			removed = append(removed, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range removed {
-		if err := os.Remove(p); err != nil {
-			return err
-		}
-		// Remove folders the removal emptied (a removed service's gen/ code).
-		for d := filepath.Dir(p); d != dst; d = filepath.Dir(d) {
-			if os.Remove(d) != nil {
-				break
-			}
-		}
-	}
-	return nil
 }

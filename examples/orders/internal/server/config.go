@@ -217,9 +217,16 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; all settings are flags", fs.Arg(0))
 	}
-	for name, d := range map[string]time.Duration{"drain delay": cfg.DrainDelay, "shutdown grace": cfg.ShutdownGrace, "max connection age": cfg.MaxConnectionAge, "default deadline": cfg.DefaultDeadline} {
-		if d < 0 {
-			return Config{}, fmt.Errorf("%s cannot be negative", name)
+	// A slice, not a map: with two bad values the message is always the same.
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"drain delay", cfg.DrainDelay}, {"shutdown grace", cfg.ShutdownGrace},
+		{"max connection age", cfg.MaxConnectionAge}, {"default deadline", cfg.DefaultDeadline},
+	} {
+		if d.d < 0 {
+			return Config{}, fmt.Errorf("%s cannot be negative", d.name)
 		}
 	}
 	if err := cfg.checkTLS(); err != nil {

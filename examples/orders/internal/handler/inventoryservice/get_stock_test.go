@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -65,18 +66,18 @@ func TestGetStock(t *testing.T) {
 			got, err := s.GetStock(t.Context(), tt.req)
 			switch tt.wantCode {
 			case codes.OK:
-				checkErr(t, err, codes.OK, "")
+				apierrtest.Check(t, err, codes.OK, "")
 				if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {
 					t.Errorf("GetStock mismatch (-want +got):\n%s", diff)
 				}
 			case codes.InvalidArgument:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 			default:
-				checkErr(t, err, tt.wantCode, tt.wantReason)
+				apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 				want := &errdetails.ResourceInfo{ResourceType: "acme.inventory.v1.Stock", ResourceName: "shops/" + tt.req.GetShop() + "/skus/" + tt.req.GetSku() + "/stock"}
-				got := detail[*errdetails.ResourceInfo](t, err)
+				got := apierrtest.Detail[*errdetails.ResourceInfo](t, err)
 				if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.ResourceInfo{}, "description")); diff != "" {
 					t.Errorf("ResourceInfo mismatch (-want +got):\n%s", diff)
 				}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -69,42 +68,6 @@ func line(sku string, quantity int64) *inventoryv1.ReserveStockRequest_Line {
 }
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
-
-// checkErr fails the test unless err has the code and, for an error, the
-// ErrorInfo reason (any reason when reason is empty).
-func checkErr(t *testing.T, err error, code codes.Code, reason string) {
-	t.Helper()
-	if !apierr.Is(err, code, reason) {
-		t.Fatalf("error = %v (reason %q), want code %v, reason %q", err, apierr.Reason(err), code, reason)
-	}
-}
-
-// detail returns the first detail of type T of err's status, failing the
-// test if there is none. apierr has readers for ErrorInfo, BadRequest and
-// RetryInfo only.
-func detail[T any](t *testing.T, err error) T {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if v, ok := d.(T); ok {
-			return v
-		}
-	}
-	var zero T
-	t.Fatalf("error %v has no %T detail", err, zero)
-	return zero
-}
-
-// badFields returns the fields of err's google.rpc.BadRequest, failing the
-// test unless err is INVALID_ARGUMENT with reason INVALID_REQUEST.
-func badFields(t *testing.T, err error) []string {
-	t.Helper()
-	checkErr(t, err, codes.InvalidArgument, "INVALID_REQUEST")
-	var fields []string
-	for _, v := range apierr.FieldViolations(err) {
-		fields = append(fields, v.GetField())
-	}
-	return fields
-}
 
 // fieldsOf returns the fields of err's google.rpc.BadRequest.
 func fieldsOf(err error) []string {

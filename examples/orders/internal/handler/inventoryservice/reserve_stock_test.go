@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -121,7 +122,7 @@ func TestReserveStock(t *testing.T) {
 			clock.Advance(time.Minute)
 			got, err := s.ReserveStock(t.Context(), tt.req)
 			if tt.wantCode == codes.OK {
-				checkErr(t, err, codes.OK, "")
+				apierrtest.Check(t, err, codes.OK, "")
 				want := &inventoryv1.Reservation{Shop: "s", ReservationId: "r", Lines: tt.req.GetLines(), CreateTime: ts(t0.Add(time.Minute))}
 				if tt.req.GetTtl() != nil {
 					want.ExpireTime = ts(t0.Add(time.Minute + tt.req.GetTtl().AsDuration()))
@@ -130,9 +131,9 @@ func TestReserveStock(t *testing.T) {
 					t.Errorf("ReserveStock mismatch (-want +got):\n%s", diff)
 				}
 			} else {
-				checkErr(t, err, tt.wantCode, "INSUFFICIENT_STOCK")
+				apierrtest.Check(t, err, tt.wantCode, "INSUFFICIENT_STOCK")
 				var subjects []string
-				for _, v := range detail[*errdetails.PreconditionFailure](t, err).GetViolations() {
+				for _, v := range apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations() {
 					if v.GetType() != "STOCK" {
 						t.Errorf("violation type = %q, want STOCK", v.GetType())
 					}
@@ -222,7 +223,7 @@ func TestReserveStockIdempotency(t *testing.T) {
 			got, err := s.ReserveStock(t.Context(), req)
 			switch {
 			case tt.wantCode != codes.OK:
-				checkErr(t, err, tt.wantCode, "RESERVATION_ID_REUSED")
+				apierrtest.Check(t, err, tt.wantCode, "RESERVATION_ID_REUSED")
 				if diff := cmp.Diff([]string{"reservation_id"}, fieldsOf(err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
@@ -323,7 +324,7 @@ func TestReserveStockInvalid(t *testing.T) {
 			s, _ := newTestService(t)
 			setStock(t, s, "s", "A", 10)
 			_, err := s.ReserveStock(t.Context(), tt.req)
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 			if got := getStock(t, s, "s", "A").GetReserved(); got != 0 {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	inventoryv1 "github.com/new-service/new-service/examples/orders/gen/acme/inventory/v1"
 )
 
@@ -90,19 +91,19 @@ func TestSetStock(t *testing.T) {
 			got, err := s.SetStock(t.Context(), tt.req)
 			switch tt.wantCode {
 			case codes.OK:
-				checkErr(t, err, codes.OK, "")
+				apierrtest.Check(t, err, codes.OK, "")
 				if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {
 					t.Errorf("SetStock mismatch (-want +got):\n%s", diff)
 				}
 			case codes.InvalidArgument:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 				return
 			default:
-				checkErr(t, err, tt.wantCode, tt.wantReason)
+				apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 				want := []*errdetails.PreconditionFailure_Violation{{Type: "STOCK", Subject: "shops/s/skus/" + sku + "/stock"}}
-				got := detail[*errdetails.PreconditionFailure](t, err).GetViolations()
+				got := apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations()
 				if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.PreconditionFailure_Violation{}, "description")); diff != "" {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
 				}

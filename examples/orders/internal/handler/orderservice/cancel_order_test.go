@@ -2,6 +2,7 @@ package orderservice
 
 import (
 	"bytes"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"log/slog"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestCancelOrder(t *testing.T) {
 			clock.Advance(time.Minute)
 
 			got, err := checked(s.CancelOrder, t.Context(), &ordersv1.CancelOrderRequest{Shop: "s", OrderId: created.GetOrderId(), Reason: reason})
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			want := created
 			if tt.wantCode == codes.OK {
 				want = proto.Clone(created).(*ordersv1.Order)
@@ -53,7 +54,7 @@ func TestCancelOrder(t *testing.T) {
 				}
 			} else {
 				wantViolations := []*errdetails.PreconditionFailure_Violation{{Type: "STATE", Subject: resourceName("s", created.GetOrderId())}}
-				gotViolations := detail[*errdetails.PreconditionFailure](t, err).GetViolations()
+				gotViolations := apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations()
 				if diff := cmp.Diff(wantViolations, gotViolations, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.PreconditionFailure_Violation{}, "description")); diff != "" {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
 				}
@@ -92,11 +93,11 @@ func TestCancelOrderInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestService(t)
 			_, err := checked(s.CancelOrder, t.Context(), tt.req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantCode != codes.InvalidArgument {
 				return
 			}
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -2,6 +2,7 @@ package orderservice
 
 import (
 	"fmt"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"math"
 	"strings"
 	"sync"
@@ -245,7 +246,7 @@ func TestCreateOrderInvalid(t *testing.T) {
 			s, _ := newTestService(t)
 			_, err := checked(s.CreateOrder, t.Context(), tt.req)
 			// Violations of map entries come in map order.
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 			if n := len(s.store.shops); n != 0 {
@@ -313,7 +314,7 @@ func TestCreateOrderIDs(t *testing.T) {
 			}
 			tt.req.Order = &ordersv1.Order{Items: []*ordersv1.LineItem{item("A", 1, 1, 0)}}
 			got, err := checked(s.CreateOrder, t.Context(), tt.req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			if got.GetOrderId() != tt.wantID {
 				t.Errorf("order_id = %q, want %q", got.GetOrderId(), tt.wantID)
 			}
@@ -410,7 +411,7 @@ func TestCreateOrderIdempotency(t *testing.T) {
 			got, err := checked(s.CreateOrder, t.Context(), req)
 			switch {
 			case tt.wantFields != nil:
-				checkErr(t, err, codes.InvalidArgument, "REQUEST_ID_REUSED")
+				apierrtest.Check(t, err, codes.InvalidArgument, "REQUEST_ID_REUSED")
 				if diff := cmp.Diff(tt.wantFields, fieldsOf(err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}

@@ -1,6 +1,7 @@
 package orderservice
 
 import (
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -74,15 +75,15 @@ func TestDeleteOrder(t *testing.T) {
 			}
 			req := tt.req(created)
 			_, err := checked(s.DeleteOrder, t.Context(), req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.InvalidArgument:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 			case codes.NotFound:
 				want := resourceName(req.GetShop(), req.GetOrderId())
-				if got := detail[*errdetails.ResourceInfo](t, err).GetResourceName(); got != want {
+				if got := apierrtest.Detail[*errdetails.ResourceInfo](t, err).GetResourceName(); got != want {
 					t.Errorf("ResourceInfo.resource_name = %q, want %q", got, want)
 				}
 			}
@@ -92,7 +93,7 @@ func TestDeleteOrder(t *testing.T) {
 			if tt.wantCode == codes.OK {
 				wantGet, wantGetReason = codes.NotFound, "ORDER_NOT_FOUND"
 			}
-			checkErr(t, err, wantGet, wantGetReason)
+			apierrtest.Check(t, err, wantGet, wantGetReason)
 		})
 	}
 }
@@ -107,5 +108,5 @@ func TestDeleteOrderRetried(t *testing.T) {
 		t.Fatalf("first delete: %v", err)
 	}
 	_, err := checked(s.DeleteOrder, t.Context(), req)
-	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
+	apierrtest.Check(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 }

@@ -1,6 +1,7 @@
 package orderservice
 
 import (
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,7 +58,7 @@ func TestGetOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := checked(s.GetOrder, t.Context(), tt.req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			switch tt.wantCode {
 			case codes.OK:
 				if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {
@@ -65,12 +66,12 @@ func TestGetOrder(t *testing.T) {
 				}
 			case codes.NotFound:
 				want := &errdetails.ResourceInfo{ResourceType: "acme.orders.v1.Order", ResourceName: "shops/" + tt.req.GetShop() + "/orders/" + tt.req.GetOrderId()}
-				got := detail[*errdetails.ResourceInfo](t, err)
+				got := apierrtest.Detail[*errdetails.ResourceInfo](t, err)
 				if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.ResourceInfo{}, "description")); diff != "" {
 					t.Errorf("ResourceInfo mismatch (-want +got):\n%s", diff)
 				}
 			case codes.InvalidArgument:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 			}

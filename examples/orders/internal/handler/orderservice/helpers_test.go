@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -140,39 +138,6 @@ func setState(t *testing.T, s *Service, shop, id string, st ordersv1.Order_State
 }
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
-
-// checkErr fails the test unless err has the code and, when reason is not
-// empty, the ErrorInfo reason.
-func checkErr(t *testing.T, err error, code codes.Code, reason string) {
-	t.Helper()
-	if !apierr.Is(err, code, reason) {
-		t.Fatalf("error = %v (reason %q), want code %v, reason %q", err, apierr.Reason(err), code, reason)
-	}
-}
-
-// detail returns the first detail of type T of err's status, failing the
-// test if there is none. apierr reads ErrorInfo, BadRequest and RetryInfo;
-// this reads the other details.
-func detail[T any](t *testing.T, err error) T {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if v, ok := d.(T); ok {
-			return v
-		}
-	}
-	var zero T
-	t.Fatalf("error %v has no %T detail", err, zero)
-	return zero
-}
-
-// badFields returns the fields of err's google.rpc.BadRequest detail,
-// failing the test unless err is INVALID_ARGUMENT with reason
-// INVALID_REQUEST.
-func badFields(t *testing.T, err error) []string {
-	t.Helper()
-	checkErr(t, err, codes.InvalidArgument, "INVALID_REQUEST")
-	return fieldsOf(err)
-}
 
 // fieldsOf returns the fields of err's google.rpc.BadRequest detail.
 func fieldsOf(err error) []string {

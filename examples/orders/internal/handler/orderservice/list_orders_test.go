@@ -3,6 +3,7 @@ package orderservice
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"sync"
 	"testing"
 
@@ -168,7 +169,7 @@ func TestListOrdersInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := checked(s.ListOrders, t.Context(), tt.req)
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 		})

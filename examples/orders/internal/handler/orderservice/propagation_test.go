@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"github.com/new-service/new-service/examples/orders/client"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/deps"
@@ -91,8 +92,8 @@ func TestCreateOrderPropagation(t *testing.T) {
 					t.Fatalf("%s did not return", wait.what)
 				}
 			}
-			checkErr(t, callerErr, tt.wantCode, "")
-			checkErr(t, handlerErr, tt.wantCode, "")
+			apierrtest.Check(t, callerErr, tt.wantCode, "")
+			apierrtest.Check(t, handlerErr, tt.wantCode, "")
 
 			if !hasDeadline {
 				// The client's default started no later than now.

@@ -2,6 +2,7 @@ package orderservice
 
 import (
 	"context"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"net/netip"
 	"slices"
 	"testing"
@@ -225,13 +226,13 @@ func TestWriteLimits(t *testing.T) {
 			s, clock := newTestServiceWith(t, &deps.Deps{WriteRate: rate})
 			ctx := callFrom("192.0.2.7")
 			// Every write counts, whatever its outcome.
-			checkErr(t, tt.call(ctx, s), tt.code, tt.reason)
+			apierrtest.Check(t, tt.call(ctx, s), tt.code, tt.reason)
 			err := tt.call(ctx, s)
 			if !tt.limited {
-				checkErr(t, err, tt.code, tt.reason)
+				apierrtest.Check(t, err, tt.code, tt.reason)
 				return
 			}
-			checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
+			apierrtest.Check(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
 			if diff := cmp.Diff(map[string]string{"caller": "192.0.2.7", "limit": "1/s,burst=1"}, apierr.Metadata(err)); diff != "" {
 				t.Errorf("ErrorInfo metadata mismatch (-want +got):\n%s", diff)
 			}
@@ -239,15 +240,15 @@ func TestWriteLimits(t *testing.T) {
 				t.Errorf("RetryDelay = %v, %v; want 1s", d, ok)
 			}
 			want := []*errdetails.QuotaFailure_Violation{{Subject: "client:192.0.2.7"}}
-			got := detail[*errdetails.QuotaFailure](t, err).GetViolations()
+			got := apierrtest.Detail[*errdetails.QuotaFailure](t, err).GetViolations()
 			if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.QuotaFailure_Violation{}, "description")); diff != "" {
 				t.Errorf("QuotaFailure mismatch (-want +got):\n%s", diff)
 			}
 			// Another caller is not held up, and the first may write again
 			// after the delay it was given.
-			checkErr(t, tt.call(callFrom("192.0.2.8"), s), tt.code, tt.reason)
+			apierrtest.Check(t, tt.call(callFrom("192.0.2.8"), s), tt.code, tt.reason)
 			clock.Advance(time.Second)
-			checkErr(t, tt.call(ctx, s), tt.code, tt.reason)
+			apierrtest.Check(t, tt.call(ctx, s), tt.code, tt.reason)
 		})
 	}
 }
@@ -260,9 +261,9 @@ func TestWriteLimitsOverGRPC(t *testing.T) {
 	orders, _ := serveOrders(t, s)
 	req := &ordersv1.DeleteOrderRequest{Shop: "s", OrderId: "a"}
 	_, err := orders.DeleteOrder(testCtx(t), req)
-	checkErr(t, err, codes.NotFound, "ORDER_NOT_FOUND")
+	apierrtest.Check(t, err, codes.NotFound, "ORDER_NOT_FOUND")
 	_, err = orders.DeleteOrder(testCtx(t), req)
-	checkErr(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
+	apierrtest.Check(t, err, codes.ResourceExhausted, "QUOTA_EXCEEDED")
 	if got := apierr.Metadata(err)["caller"]; got != testCaller.Key() {
 		t.Errorf("caller = %q, want %s", got, testCaller.Key())
 	}

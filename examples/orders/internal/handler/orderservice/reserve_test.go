@@ -2,6 +2,7 @@ package orderservice
 
 import (
 	"context"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"net"
 	"testing"
 
@@ -142,12 +143,12 @@ func TestCreateOrderReserves(t *testing.T) {
 					step.before(t, s, inv)
 				}
 				_, err := checked(s.CreateOrder, testCtx(t), step.req)
-				checkErr(t, err, step.wantCode, step.wantReason)
+				apierrtest.Check(t, err, step.wantCode, step.wantReason)
 				if step.wantShort == nil {
 					continue
 				}
 				var subjects []string
-				for _, v := range detail[*errdetails.PreconditionFailure](t, err).GetViolations() {
+				for _, v := range apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations() {
 					subjects = append(subjects, v.GetSubject())
 				}
 				if diff := cmp.Diff(step.wantShort, subjects); diff != "" {
@@ -217,10 +218,10 @@ func TestCreateOrderInventoryErrors(t *testing.T) {
 			inv := startInventory(t, func(inv *inventory) { inv.fail = tt.answer })
 			s, _ := newTestServiceWith(t, &deps.Deps{Inventory: dialInventory(t, inv.addr)})
 			_, err := checked(s.CreateOrder, testCtx(t), order("", "", item("A", 1, 1, 0)))
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			if tt.wantCode == codes.FailedPrecondition {
 				want := []*errdetails.PreconditionFailure_Violation{{Type: "STOCK", Subject: "shops/s/skus/A/stock", Description: "none"}}
-				got := detail[*errdetails.PreconditionFailure](t, err).GetViolations()
+				got := apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations()
 				if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
 				}
@@ -243,7 +244,7 @@ func TestCreateOrderInventoryDown(t *testing.T) {
 	lis.Close()
 	s, _ := newTestServiceWith(t, &deps.Deps{Inventory: dialInventory(t, addr)})
 	_, err = checked(s.CreateOrder, testCtx(t), order("", "", item("A", 1, 1, 0)))
-	checkErr(t, err, codes.Unavailable, "")
+	apierrtest.Check(t, err, codes.Unavailable, "")
 }
 
 // TestCreateOrderClaims checks what a create sees while another create of
@@ -305,14 +306,14 @@ func TestCreateOrderClaims(t *testing.T) {
 				calls = 2
 			} else {
 				_, err := checked(s.CreateOrder, ctx, tt.second)
-				checkErr(t, err, codes.AlreadyExists, "ORDER_ID_TAKEN")
+				apierrtest.Check(t, err, codes.AlreadyExists, "ORDER_ID_TAKEN")
 			}
 
 			cancel()
 			for range calls {
 				select {
 				case err := <-returned:
-					checkErr(t, err, codes.Canceled, "")
+					apierrtest.Check(t, err, codes.Canceled, "")
 				case <-test.Done():
 					t.Fatal("CreateOrder did not return when its caller cancelled")
 				}

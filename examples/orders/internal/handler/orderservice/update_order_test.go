@@ -1,6 +1,7 @@
 package orderservice
 
 import (
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	"strings"
 	"testing"
 	"time"
@@ -291,20 +292,20 @@ func TestUpdateOrderErrors(t *testing.T) {
 			}
 			req := tt.req(created)
 			_, err := checked(s.UpdateOrder, t.Context(), req)
-			checkErr(t, err, tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantReason)
 			name := resourceName("s", req.GetOrder().GetOrderId())
 			switch tt.wantCode {
 			case codes.InvalidArgument:
-				if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+				if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 					t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 				}
 			case codes.NotFound:
-				if got := detail[*errdetails.ResourceInfo](t, err).GetResourceName(); got != name {
+				if got := apierrtest.Detail[*errdetails.ResourceInfo](t, err).GetResourceName(); got != name {
 					t.Errorf("ResourceInfo.resource_name = %q, want %q", got, name)
 				}
 			case codes.FailedPrecondition:
 				want := []*errdetails.PreconditionFailure_Violation{{Type: "STATE", Subject: name}}
-				got := detail[*errdetails.PreconditionFailure](t, err).GetViolations()
+				got := apierrtest.Detail[*errdetails.PreconditionFailure](t, err).GetViolations()
 				if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&errdetails.PreconditionFailure_Violation{}, "description")); diff != "" {
 					t.Errorf("PreconditionFailure mismatch (-want +got):\n%s", diff)
 				}
@@ -360,5 +361,5 @@ func TestUpdateOrderEtags(t *testing.T) {
 	_, err := checked(s.UpdateOrder, t.Context(), &ordersv1.UpdateOrderRequest{
 		Order: &ordersv1.Order{Shop: "s", OrderId: created.GetOrderId(), Note: "d", Etag: created.GetEtag()},
 	})
-	checkErr(t, err, codes.Aborted, "ETAG_MISMATCH")
+	apierrtest.Check(t, err, codes.Aborted, "ETAG_MISMATCH")
 }

@@ -33,7 +33,9 @@ func BenchmarkValidation(b *testing.B) {
 		b.Fatal(err)
 	}
 	dec := func(m any) error { return proto.Unmarshal(wire, m.(proto.Message)) }
-	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) { return h(ctx, req) }
+	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}
 	var c capture
 	validated(b, &c).RegisterService(&ordersv1.OrderService_ServiceDesc, stub{})
 	for _, tc := range []struct {
@@ -56,7 +58,9 @@ func BenchmarkValidation(b *testing.B) {
 }
 
 // stub is an OrderService whose CreateOrder does nothing.
-type stub struct{ ordersv1.UnimplementedOrderServiceServer }
+type stub struct {
+	ordersv1.UnimplementedOrderServiceServer
+}
 
 func (stub) CreateOrder(context.Context, *ordersv1.CreateOrderRequest) (*ordersv1.Order, error) {
 	return nil, nil

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/apierr/apierrtest"
 	ordersv1 "github.com/new-service/new-service/examples/orders/gen/acme/orders/v1"
 	"github.com/new-service/new-service/examples/orders/internal/platform"
 )
@@ -315,7 +316,7 @@ func TestWatchOrdersHeartbeat(t *testing.T) {
 			ft.expectReset(t, ctx)
 
 			cancel()
-			checkErr(t, waitEnded(t, ctx, ended), codes.Canceled, "CANCELLED")
+			apierrtest.Check(t, waitEnded(t, ctx, ended), codes.Canceled, "CANCELLED")
 			select {
 			case <-ft.stopped:
 			default:
@@ -346,7 +347,7 @@ func TestWatchOrdersInvalid(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = stream.Recv()
-			if diff := cmp.Diff(tt.wantFields, badFields(t, err)); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, apierrtest.Fields(t, err)); diff != "" {
 				t.Errorf("field violations mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -390,8 +391,8 @@ func TestWatchOrdersEnds(t *testing.T) {
 			tt.end(cancel, stop)
 
 			_, err := stream.Recv()
-			checkErr(t, err, tt.wantCode, tt.wantClientReason)
-			checkErr(t, waitEnded(t, ctx, ended), tt.wantCode, tt.wantReason)
+			apierrtest.Check(t, err, tt.wantCode, tt.wantClientReason)
+			apierrtest.Check(t, waitEnded(t, ctx, ended), tt.wantCode, tt.wantReason)
 			checkUnsubscribed(t, s)
 		})
 	}
@@ -409,7 +410,7 @@ func TestWatchOrdersWhileStopping(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = stream.Recv()
-	checkErr(t, err, codes.Unavailable, "SERVER_DRAINING")
+	apierrtest.Check(t, err, codes.Unavailable, "SERVER_DRAINING")
 	checkUnsubscribed(t, s)
 }
 
@@ -458,6 +459,6 @@ func TestWatchOrdersSlowWatcher(t *testing.T) {
 	if diff := cmp.Diff(ids(1, len(got)), got); diff != "" {
 		t.Errorf("events before the gap mismatch (-want +got):\n%s", diff)
 	}
-	checkErr(t, waitEnded(t, ctx, ended), codes.ResourceExhausted, "WATCH_FELL_BEHIND")
+	apierrtest.Check(t, waitEnded(t, ctx, ended), codes.ResourceExhausted, "WATCH_FELL_BEHIND")
 	checkUnsubscribed(t, s)
 }

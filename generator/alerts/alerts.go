@@ -1,10 +1,30 @@
-package model
+// Package alerts builds a service's Prometheus recording rules and alerts
+// (the PromQL, the wording, the runbook links) and the fixtures their tests
+// use, from the model, once per render. The rules are rendered twice, as a
+// Prometheus rules file and as a PrometheusRule, and tested with promtool,
+// all from the values here, so they cannot differ.
+package alerts
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/new-service/new-service/generator/model"
 )
+
+// Alerts are the rules of one service, computed once by [For].
+type Alerts struct {
+	app    *model.App
+	groups []RuleGroup
+}
+
+// For builds the rules of the service app describes.
+func For(app *model.App) *Alerts {
+	a := &Alerts{app: app}
+	a.groups = a.build()
+	return a
+}
 
 // RuleGroup is a group of Prometheus rules. The service's rules are built
 // here once and rendered twice, as a Prometheus rules file and as a
@@ -56,9 +76,9 @@ var (
 	ticketBurns = []burnAlert{{3, "1d", "2h"}, {1, "3d", "6h"}}
 )
 
-// AlertNames lists the service's alerts in the order the runbook
-// documents them.
-func (a *App) AlertNames() []string {
+// Names lists the service's alerts in the order the runbook documents
+// them.
+func (a *Alerts) Names() []string {
 	var names []string
 	for _, g := range a.Rules() {
 		for _, r := range g.Rules {
@@ -70,11 +90,11 @@ func (a *App) AlertNames() []string {
 	return names
 }
 
-// AlertPrefix is the CamelCase service name every alert starts with:
+// Prefix is the CamelCase service name every alert starts with:
 // orders-api -> OrdersApi.
-func (a *App) AlertPrefix() string {
+func (a *Alerts) Prefix() string {
 	var b strings.Builder
-	for part := range strings.SplitSeq(a.Name, "-") {
+	for part := range strings.SplitSeq(a.app.Name, "-") {
 		if part != "" {
 			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 		}
@@ -86,14 +106,17 @@ func (a *App) AlertPrefix() string {
 func RunbookAnchor(alert string) string { return strings.ToLower(alert) }
 
 // Rules returns the service's recording rules and alerts.
-func (a *App) Rules() []RuleGroup {
-	s := a.Settings
-	job := fmt.Sprintf(`job=%q`, a.Name)
+func (a *Alerts) Rules() []RuleGroup { return a.groups }
+
+func (a *Alerts) build() []RuleGroup {
+	s := a.app.Settings
+	name := a.app.Name
+	job := fmt.Sprintf(`job=%q`, name)
 	faults := fmt.Sprintf(`grpc_code=~%q`, strings.Join(ServerFaultCodes, "|"))
-	prefix := a.AlertPrefix()
+	prefix := a.Prefix()
 	runbook := func(alert string) string { return s.RunbookURL + "#" + RunbookAnchor(alert) }
 	common := func(alert, severity, summary, description string) ([]Label, []Label) {
-		return []Label{{"severity", severity}, {"service", a.Name}, {"team", s.Owner}},
+		return []Label{{"severity", severity}, {"service", name}, {"team", s.Owner}},
 			[]Label{{"summary", summary}, {"description", description}, {"runbook_url", runbook(alert)}}
 	}
 
@@ -110,15 +133,15 @@ func (a *App) Rules() []RuleGroup {
 	}
 
 	var sli RuleGroup
-	sli.Name = a.Name + "-slo-sli-recordings"
+	sli.Name = name + "-slo-sli-recordings"
 	for _, w := range SLOWindows {
 		sli.Rules = append(sli.Rules, Rule{
 			Record: "slo:sli_error:ratio_rate" + w,
 			Expr:   faultRatio("grpc_service", w),
-			Labels: []Label{{"service", a.Name}, {"sloth_service", a.Name}, {"sloth_slo", "availability"}, {"sloth_window", w}},
+			Labels: []Label{{"service", name}, {"sloth_service", name}, {"sloth_slo", "availability"}, {"sloth_window", w}},
 		})
 	}
-	meta := []Label{{"service", a.Name}, {"sloth_service", a.Name}, {"sloth_slo", "availability"}}
+	meta := []Label{{"service", name}, {"sloth_service", name}, {"sloth_slo", "availability"}}
 	sli.Rules = append(sli.Rules,
 		Rule{Record: "slo:objective:ratio", Expr: fmtFloat(s.Objective / 100), Labels: meta},
 		Rule{Record: "slo:error_budget:ratio", Expr: fmtFloat(s.ErrorBudget()), Labels: meta},
@@ -132,14 +155,14 @@ func (a *App) Rules() []RuleGroup {
   max by (grpc_service) (slo:sli_error:ratio_rate%[1]s{service=%[3]q} > %[4]s)
   and
   max by (grpc_service) (slo:sli_error:ratio_rate%[2]s{service=%[3]q} > %[4]s)
-)`, b.long, b.short, a.Name, threshold))
+)`, b.long, b.short, name, threshold))
 		}
 		return strings.Join(parts, "\nor\n")
 	}
 	objective := fmtFloat(s.Objective) + "%"
 
 	var slo RuleGroup
-	slo.Name = a.Name + "-slo-alerts"
+	slo.Name = name + "-slo-alerts"
 	pageName := prefix + "ErrorBudgetBurnFast"
 	labels, ann := common(pageName, "page",
 		"{{ $labels.grpc_service }} is burning its error budget fast",
@@ -157,24 +180,24 @@ func (a *App) Rules() []RuleGroup {
 	methodRate := fmt.Sprintf("sum by (grpc_service, grpc_method) (rate(grpc_server_handled_total{%s}[5m]))", job)
 
 	var grpcAlerts RuleGroup
-	grpcAlerts.Name = a.Name + "-grpc-alerts"
-	name := prefix + "MethodErrors"
-	labels, ann = common(name, "ticket",
+	grpcAlerts.Name = name + "-grpc-alerts"
+	alert := prefix + "MethodErrors"
+	labels, ann = common(alert, "ticket",
 		"{{ $labels.grpc_service }}/{{ $labels.grpc_method }} fails by the server's fault",
 		fmt.Sprintf("More than %s of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} calls failed with a server-fault code (%s) over 10 minutes. Caller errors such as NotFound or InvalidArgument never count.", fmtPercent(s.ErrorRate), strings.Join(ServerFaultCodes, ", ")))
 	grpcAlerts.Rules = append(grpcAlerts.Rules, Rule{
-		Alert:  name,
+		Alert:  alert,
 		Expr:   fmt.Sprintf("%s\n> %s\nand\n%s > %s", faultRatio("grpc_service, grpc_method", "5m"), fmtFloat(s.ErrorRate), methodRate, minRate),
 		For:    "10m",
 		Labels: labels, Annotations: ann,
 	})
 
-	name = prefix + "MethodLatencyHigh"
-	labels, ann = common(name, "ticket",
+	alert = prefix + "MethodLatencyHigh"
+	labels, ann = common(alert, "ticket",
 		"{{ $labels.grpc_service }}/{{ $labels.grpc_method }} p99 latency is high",
 		fmt.Sprintf("The 99th percentile of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} unary call latency has been above %s for 15 minutes.", s.LatencyP99))
 	grpcAlerts.Rules = append(grpcAlerts.Rules, Rule{
-		Alert: name,
+		Alert: alert,
 		Expr: fmt.Sprintf(`histogram_quantile(0.99, sum by (grpc_service, grpc_method, le) (rate(grpc_server_handling_seconds_bucket{%[1]s,grpc_type="unary"}[5m])))
 > %[2]s
 and
@@ -183,12 +206,12 @@ sum by (grpc_service, grpc_method) (rate(grpc_server_handling_seconds_count{%[1]
 		Labels: labels, Annotations: ann,
 	})
 
-	name = prefix + "DeadlineExceeded"
-	labels, ann = common(name, "ticket",
+	alert = prefix + "DeadlineExceeded"
+	labels, ann = common(alert, "ticket",
 		"{{ $labels.grpc_service }}/{{ $labels.grpc_method }} calls run out of time",
 		fmt.Sprintf("More than %s of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} calls ended in DEADLINE_EXCEEDED over 10 minutes: the method is slower than its callers' deadlines (or its own budget). Either it got slower or the budgets are wrong. Callers cancelling (CANCELLED) never count.", fmtPercent(s.DeadlineExceededRate)))
 	grpcAlerts.Rules = append(grpcAlerts.Rules, Rule{
-		Alert: name,
+		Alert: alert,
 		Expr: fmt.Sprintf(`sum by (grpc_service, grpc_method) (rate(grpc_server_handled_total{%[1]s,grpc_code="DeadlineExceeded"}[5m]))
 /
 %[2]s
@@ -199,23 +222,23 @@ and
 		Labels: labels, Annotations: ann,
 	})
 
-	name = prefix + "TargetMissing"
-	labels, ann = common(name, "page",
-		a.Name+" has no healthy scrape target",
-		fmt.Sprintf("Prometheus has scraped no %s pod successfully for 5 minutes: every pod is down, or none is discovered (ServiceMonitor, labels, NetworkPolicy). Without metrics no other %s alert can fire.", a.Name, a.Name))
+	alert = prefix + "TargetMissing"
+	labels, ann = common(alert, "page",
+		name+" has no healthy scrape target",
+		fmt.Sprintf("Prometheus has scraped no %s pod successfully for 5 minutes: every pod is down, or none is discovered (ServiceMonitor, labels, NetworkPolicy). Without metrics no other %s alert can fire.", name, name))
 	grpcAlerts.Rules = append(grpcAlerts.Rules, Rule{
-		Alert:  name,
+		Alert:  alert,
 		Expr:   fmt.Sprintf("absent(up{%s} == 1)", job),
 		For:    "5m",
 		Labels: labels, Annotations: ann,
 	})
 
-	name = prefix + "NoTraffic"
-	labels, ann = common(name, "ticket",
-		a.Name+" receives no calls",
-		fmt.Sprintf("%s's pods are scraped but have started no call for 30 minutes. If callers should be calling, look at them, their DNS and the NetworkPolicy.", a.Name))
+	alert = prefix + "NoTraffic"
+	labels, ann = common(alert, "ticket",
+		name+" receives no calls",
+		fmt.Sprintf("%s's pods are scraped but have started no call for 30 minutes. If callers should be calling, look at them, their DNS and the NetworkPolicy.", name))
 	grpcAlerts.Rules = append(grpcAlerts.Rules, Rule{
-		Alert:  name,
+		Alert:  alert,
 		Expr:   fmt.Sprintf("sum(rate(grpc_server_started_total{%s}[15m])) == 0", job),
 		For:    "30m",
 		Labels: labels, Annotations: ann,
@@ -232,12 +255,12 @@ func fmtFloat(f float64) string {
 // fmtPercent prints a ratio as a percentage: 0.05 as 5%.
 func fmtPercent(f float64) string { return fmtFloat(f*100) + "%" }
 
-// Alert returns the alert with the given name suffix (after AlertPrefix),
+// Alert returns the alert with the given name suffix (after Prefix),
 // e.g. "ErrorBudgetBurnFast"; the zero Rule if there is none.
-func (a *App) Alert(suffix string) Rule {
+func (a *Alerts) Alert(suffix string) Rule {
 	for _, g := range a.Rules() {
 		for _, r := range g.Rules {
-			if r.Alert == a.AlertPrefix()+suffix {
+			if r.Alert == a.Prefix()+suffix {
 				return r
 			}
 		}
@@ -259,35 +282,26 @@ func (r Rule) Expand(service, method string) []Label {
 
 // ProbeService and ProbeMethod name the RPC the rules' tests use in their
 // series: the first unary method (else the first method) of the service.
-func (a *App) ProbeService() string { s, _ := a.probe(); return s.FullName }
+func (a *Alerts) ProbeService() string { s, _ := a.probe(); return s.FullName }
 
 // ProbeMethod is the method half of ProbeService.
-func (a *App) ProbeMethod() string { _, m := a.probe(); return m.Name }
+func (a *Alerts) ProbeMethod() string { _, m := a.probe(); return m.Name }
 
-func (a *App) probe() (*Service, *Method) {
-	for _, s := range a.Services {
+func (a *Alerts) probe() (*model.Service, *model.Method) {
+	for _, s := range a.app.Services {
 		for _, m := range s.Methods {
-			if m.Streaming == Unary {
+			if m.Streaming == model.Unary {
 				return s, m
 			}
 		}
 	}
-	for _, s := range a.Services {
+	for _, s := range a.app.Services {
 		if len(s.Methods) > 0 {
 			return s, s.Methods[0]
 		}
 	}
-	return a.Services[0], &Method{}
+	return a.app.Services[0], &model.Method{}
 }
-
-// LatencyBuckets are the upper bounds, in seconds, of the runtime's
-// grpc_server_handling_seconds and grpc_client_handling_seconds
-// histograms: 1ms to 10s, dense where RPC latency objectives usually sit.
-// The latency alert's threshold should be one of them or between two.
-var LatencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
-// LatencyBuckets returns the histogram bounds the runtime uses.
-func (a *App) LatencyBuckets() []float64 { return LatencyBuckets }
 
 // BurnSeries is a fixture for the rules' tests: per interval, how many
 // calls fail by the server's fault and how many succeed, so that the error
@@ -295,7 +309,8 @@ func (a *App) LatencyBuckets() []float64 { return LatencyBuckets }
 type BurnSeries struct{ Errors, OK int }
 
 // Burn returns the fixture for a burn rate of factor.
-func (s Settings) Burn(factor float64) BurnSeries {
+func (a *Alerts) Burn(factor float64) BurnSeries {
+	s := a.app.Settings
 	const calls = 100000
 	errs := int(factor*s.ErrorBudget()*calls + 0.5)
 	return BurnSeries{Errors: errs, OK: calls - errs}
@@ -312,10 +327,11 @@ type BucketSeries struct {
 // SlowBuckets returns the fixture: all calls fall in the first bucket
 // whose lower bound is at or above the latency threshold, so the p99 is
 // above it.
-func (s Settings) SlowBuckets() []BucketSeries {
+func (a *Alerts) SlowBuckets() []BucketSeries {
+	s := a.app.Settings
 	var out []BucketSeries
 	lower := 0.0
-	for _, le := range LatencyBuckets {
+	for _, le := range model.LatencyBuckets {
 		slow := 0
 		if lower >= s.LatencyP99.Seconds() {
 			slow = 100

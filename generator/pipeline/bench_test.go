@@ -1,4 +1,4 @@
-package cli
+package pipeline_test
 
 import (
 	"context"
@@ -8,18 +8,18 @@ import (
 	"testing/fstest"
 
 	"github.com/new-service/new-service/generator/load"
-	"github.com/new-service/new-service/generator/model"
-	refproto "github.com/new-service/new-service/proto"
+	"github.com/new-service/new-service/generator/pipeline"
 )
 
 // The benchmarks time the pure stages of `new` (load, model, render) with
 // nothing written: docs/benchmarks.md has the figures and the command.
 
-var benchOpts = model.Options{Name: "bench", Module: "example.com/bench"}
-
 func BenchmarkReference(b *testing.B) {
-	in := load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()}
-	benchGenerate(b, in)
+	in, err := pipeline.Reference("bench", "example.com/bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchGenerate(b, in.Protos)
 }
 
 // BenchmarkSynthetic renders APIs of growing size, services x methods, to
@@ -35,11 +35,11 @@ func BenchmarkSynthetic(b *testing.B) {
 func benchGenerate(b *testing.B, in load.Input) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_, files, err := generate(context.Background(), in, benchOpts)
+		out, err := pipeline.Generate(context.Background(), pipeline.Input{Protos: in, Name: "bench", Module: "example.com/bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(files) == 0 {
+		if len(out.Files) == 0 {
 			b.Fatal("nothing rendered")
 		}
 	}

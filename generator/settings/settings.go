@@ -1,4 +1,8 @@
-package model
+// Package settings reads a service's settings file (new-service.yaml) over
+// the defaults and checks it, with messages that name the file, the line
+// and the fix. The settings themselves are [model.Settings]: what the
+// templates see.
+package settings
 
 import (
 	"bytes"
@@ -6,23 +10,26 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/new-service/new-service/generator/model"
 )
 
-// SettingsFile is the name of the settings file at a service's root. It is
+// File is the name of the settings file at a service's root. It is
 // the user's: new-service writes it once, with every setting and its
 // default, and reads it on every update.
-const SettingsFile = "new-service.yaml"
+const File = "new-service.yaml"
 
-// ParseSettings reads a settings file's content over the defaults: a
+// Parse reads a settings file's content over the defaults: a
 // setting the file leaves out keeps its default. Unknown keys and values
 // out of range are errors that name the file and line.
-func ParseSettings(name string, content []byte, defaults Settings) (Settings, error) {
+func Parse(name string, content []byte, defaults model.Settings) (model.Settings, error) {
 	s := defaults
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	dec.KnownFields(true)
@@ -33,19 +40,19 @@ func ParseSettings(name string, content []byte, defaults Settings) (Settings, er
 			for _, e := range te.Errors {
 				msgs = append(msgs, yamlError(name, e))
 			}
-			return Settings{}, errors.New(strings.Join(msgs, "\n"))
+			return model.Settings{}, errors.New(strings.Join(msgs, "\n"))
 		}
-		return Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return model.Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if err := s.Validate(); err != nil {
+	if err := Validate(s); err != nil {
 		var line int
 		if key := settingKey(err); key != "" {
 			line = lineOf(content, key)
 		}
 		if line > 0 {
-			return Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
+			return model.Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		return Settings{}, fmt.Errorf("%s: %w", name, err)
+		return model.Settings{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
 }
@@ -68,7 +75,7 @@ func yamlError(name, e string) string {
 // settingNames lists the keys of a settings file.
 func settingNames() []string {
 	var names []string
-	t := reflect.TypeFor[Settings]()
+	t := reflect.TypeFor[model.Settings]()
 	for i := range t.NumField() {
 		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" {
 			names = append(names, tag)
@@ -135,9 +142,9 @@ var dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`
 
 var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
 
-// Validate reports the first setting whose value cannot work, and how to
-// fix it.
-func (s Settings) Validate() error {
+// Validate reports the first setting of s whose value cannot work, and
+// how to fix it.
+func Validate(s model.Settings) error {
 	bad := func(key, format string, args ...any) error {
 		return &settingError{key: key, msg: fmt.Sprintf(format, args...)}
 	}
@@ -148,8 +155,8 @@ func (s Settings) Validate() error {
 		return bad("error_rate", "%v is not a ratio between 0 and 1; e.g. 0.05 for 5%%", s.ErrorRate)
 	case s.DeadlineExceededRate <= 0 || s.DeadlineExceededRate >= 1:
 		return bad("deadline_exceeded_rate", "%v is not a ratio between 0 and 1; e.g. 0.01", s.DeadlineExceededRate)
-	case s.LatencyP99 <= 0 || s.LatencyP99.Seconds() >= LatencyBuckets[len(LatencyBuckets)-1]:
-		return bad("latency_p99", "%v must be above 0 and below %vs, the largest latency bucket", s.LatencyP99, LatencyBuckets[len(LatencyBuckets)-1])
+	case s.LatencyP99 <= 0 || s.LatencyP99.Seconds() >= model.LatencyBuckets[len(model.LatencyBuckets)-1]:
+		return bad("latency_p99", "%v must be above 0 and below %vs, the largest latency bucket", s.LatencyP99, model.LatencyBuckets[len(model.LatencyBuckets)-1])
 	case s.Replicas < 1:
 		return bad("replicas", "%d: at least 1 (3 or more to survive a node and a rollout)", s.Replicas)
 	case s.MaxReplicas < s.Replicas:
@@ -171,23 +178,28 @@ func (s Settings) Validate() error {
 	case strings.ContainsAny(s.Description, "\n\r"):
 		return bad("description", "one line only; the README is for more")
 	}
-	for key, q := range map[string]string{
-		"cpu_request": s.CPURequest, "cpu_limit": s.CPULimit, "memory_request": s.MemoryRequest,
-		"memory_limit": s.MemoryLimit, "ephemeral_storage_request": s.EphemeralRequest, "ephemeral_storage_limit": s.EphemeralLimit,
+	// Slices in the file's order, not maps: the same bad file always gets
+	// the same message.
+	for _, q := range []struct{ key, v string }{
+		{"cpu_request", s.CPURequest}, {"cpu_limit", s.CPULimit}, {"memory_request", s.MemoryRequest},
+		{"memory_limit", s.MemoryLimit}, {"ephemeral_storage_request", s.EphemeralRequest}, {"ephemeral_storage_limit", s.EphemeralLimit},
 	} {
-		if !quantityRE.MatchString(q) {
-			return bad(key, "%q is not a Kubernetes quantity; e.g. 100m, 1, 128Mi", q)
+		if !quantityRE.MatchString(q.v) {
+			return bad(q.key, "%q is not a Kubernetes quantity; e.g. 100m, 1, 128Mi", q.v)
 		}
 	}
 	ports := map[int]string{}
-	for key, p := range map[string]int{"grpc_port": s.GRPCPort, "http_port": s.HTTPPort, "admin_port": s.AdminPort} {
-		if p < 1 || p > 65535 {
-			return bad(key, "%d is not a port", p)
+	for _, p := range []struct {
+		key string
+		n   int
+	}{{"grpc_port", s.GRPCPort}, {"http_port", s.HTTPPort}, {"admin_port", s.AdminPort}} {
+		if p.n < 1 || p.n > 65535 {
+			return bad(p.key, "%d is not a port", p.n)
 		}
-		if other, dup := ports[p]; dup {
-			return bad(key, "%d is also %s; the three listeners need three ports", p, other)
+		if other, dup := ports[p.n]; dup {
+			return bad(p.key, "%d is also %s; the three listeners need three ports", p.n, other)
 		}
-		ports[p] = key
+		ports[p.n] = p.key
 	}
 	if s.TLS.Secret != "" && !dnsSubdomainRE.MatchString(s.TLS.Secret) {
 		return bad("tls", "secret %q is not a Kubernetes object name; e.g. orders-tls", s.TLS.Secret)
@@ -209,7 +221,16 @@ func (s Settings) Validate() error {
 			}
 		}
 	}
-	for m, d := range s.MethodDeadlines {
+	for i, p := range s.BufPlugins {
+		if len(p.Local) == 0 || p.Local[0] == "" {
+			return bad("buf_plugins", "entry %d: local is empty; give the plugin's command, e.g. [go, tool, -modfile=tools.go.mod, protoc-gen-doc]", i+1)
+		}
+		if out := path.Clean(p.Out); p.Out == "" || path.IsAbs(out) || out == "." || out == ".." || strings.HasPrefix(out, "../") || strings.Contains(p.Out, "\\") {
+			return bad("buf_plugins", "entry %d: out %q must be a folder inside the service, such as gen/doc", i+1, p.Out)
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
+		d := s.MethodDeadlines[m]
 		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
 			return bad("method_deadlines", "%q: key a method as pkg.Service/Method", m)
 		}
@@ -220,9 +241,9 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-// CheckAgainst reports settings that name services or methods the protos
-// do not have.
-func (s Settings) CheckAgainst(app *App) error {
+// CheckAgainst reports settings of s that name services or methods the
+// protos (app) do not have.
+func CheckAgainst(s model.Settings, app *model.App) error {
 	methods := map[string]bool{}
 	services := map[string]bool{}
 	for _, svc := range app.Services {
@@ -234,7 +255,7 @@ func (s Settings) CheckAgainst(app *App) error {
 	if s.MainService != "" && !services[s.MainService] {
 		return &settingError{key: "main_service", msg: fmt.Sprintf("%q is not a service of the protos", s.MainService)}
 	}
-	for m := range s.MethodDeadlines {
+	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
 		if !methods[m] {
 			return &settingError{key: "method_deadlines", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
 		}
