@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -104,7 +105,35 @@ func convert(path string) (*openapi3.T, error) {
 	}
 	mergeTemplates(doc3)
 	typeDefaults(doc3)
+	uniqueOperationIDs(doc3)
 	return doc3, nil
+}
+
+// uniqueOperationIDs makes operation IDs unique, as OpenAPI 3 requires:
+// protoc-gen-openapiv2 names an operation Service_Method, which repeats
+// when services of two proto packages share a name. The first operation,
+// in path and method order, keeps its ID; the others get _2, _3, ...
+func uniqueOperationIDs(doc *openapi3.T) {
+	seen := map[string]int{}
+	for _, p := range doc.Paths.InMatchingOrder() {
+		item := doc.Paths.Value(p)
+		ops := item.Operations()
+		methods := make([]string, 0, len(ops))
+		for m := range ops {
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		for _, m := range methods {
+			op := ops[m]
+			if op.OperationID == "" {
+				continue
+			}
+			seen[op.OperationID]++
+			if n := seen[op.OperationID]; n > 1 {
+				op.OperationID += "_" + strconv.Itoa(n)
+			}
+		}
+	}
 }
 
 // typeDefaults gives the defaults that openapiv2 annotations spell as
