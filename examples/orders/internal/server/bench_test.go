@@ -128,22 +128,7 @@ func check(client healthpb.HealthClient, req *healthpb.HealthCheckRequest) error
 //
 //	go test -run '^$' -bench REST -benchmem ./internal/server/
 func BenchmarkREST(b *testing.B) {
-	var bind *binding
-	for i := range bindings {
-		if bindings[i].streaming == "unary" && bindings[i].forwardsEmpty {
-			bind = &bindings[i]
-			break
-		}
-	}
-	if bind == nil {
-		b.Skip("the service has no unary method with an HTTP binding")
-	}
-	var m method
-	for _, mm := range methods {
-		if mm.fullName == bind.fullName {
-			m = mm
-		}
-	}
+	bind, m := firstREST(b)
 	tp, err := server.NewTracerProvider(context.Background(), "bench", func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)

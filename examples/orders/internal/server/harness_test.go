@@ -348,3 +348,21 @@ func (r *recorder) waitDone(t *testing.T, id string) call {
 	got, _ := r.get(id)
 	return got
 }
+
+// firstREST returns the first unary method with an HTTP binding that can
+// answer an empty response, and the method, or skips.
+func firstREST(tb testing.TB) (binding, method) {
+	tb.Helper()
+	for _, b := range bindings {
+		if b.streaming != "unary" || !b.forwardsEmpty {
+			continue
+		}
+		for _, m := range methods {
+			if m.fullName == b.fullName {
+				return b, m
+			}
+		}
+	}
+	tb.Skip("the service has no unary method with an HTTP binding")
+	return binding{}, method{}
+}

@@ -112,7 +112,12 @@ func (t *serverTracing) start(ctx context.Context, fullMethod string) (context.C
 }
 
 // end ends a recording span with the call's status.
-func (t *serverTracing) end(span trace.Span, err error) {
+func (t *serverTracing) end(span trace.Span, err error) { endSpan(span, err, serverFault) }
+
+// endSpan ends a recording span with a call's status: the error's message
+// as the span's Error status when isError says the code is one, and
+// rpc.response.status_code.
+func endSpan(span trace.Span, err error, isError func(codes.Code) bool) {
 	if !span.IsRecording() {
 		return
 	}
@@ -120,7 +125,7 @@ func (t *serverTracing) end(span trace.Span, err error) {
 	if err != nil {
 		s, _ := status.FromError(err)
 		code = s.Code()
-		if serverFault(code) {
+		if isError(code) {
 			span.SetStatus(otelcodes.Error, s.Message())
 		}
 	}
@@ -231,19 +236,10 @@ func (t *clientTracing) start(ctx context.Context, fullMethod string) (context.C
 	return ctx, span
 }
 
-// end ends a recording client span with the call's status.
+// end ends a recording client span with the call's status: any code but
+// OK is an error on the client's side, as otelgrpc has it.
 func (t *clientTracing) end(span trace.Span, err error) {
-	if !span.IsRecording() {
-		return
-	}
-	code := codes.OK
-	if err != nil {
-		s, _ := status.FromError(err)
-		code = s.Code()
-		span.SetStatus(otelcodes.Error, s.Message())
-	}
-	span.SetAttributes(semconv.RPCResponseStatusCode(canonicalCode(code)))
-	span.End()
+	endSpan(span, err, func(c codes.Code) bool { return c != codes.OK })
 }
 
 // tracedClientStream ends its call's client span when the stream ends.

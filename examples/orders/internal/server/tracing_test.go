@@ -242,22 +242,7 @@ func attrs(s sdktrace.ReadOnlySpan, addr string) map[string]string {
 // through a client connection with otelgrpc.NewClientHandler, must give
 // client spans that agree in name, kind, attributes and status.
 func TestGatewayTracingMatchesOtelgrpc(t *testing.T) {
-	var b *binding
-	for i := range bindings {
-		if bindings[i].streaming == "unary" && bindings[i].forwardsEmpty {
-			b = &bindings[i]
-			break
-		}
-	}
-	if b == nil {
-		t.Skip("the service has no unary method with an HTTP binding")
-	}
-	var m method
-	for _, mm := range methods {
-		if mm.fullName == b.fullName {
-			m = mm
-		}
-	}
+	b, m := firstREST(t)
 	srv, _, spans := tracedServer(t, nil)
 	theirs, _ := newSpanSink(t)
 	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
