@@ -123,6 +123,11 @@ func TestOwners(t *testing.T) {
 		if has := strings.Contains(string(f.Content[:min(len(f.Content), 200)]), Header); f.Owner != Generated && has {
 			t.Errorf("%s: %v, but carries the generated-file header", p, f.Owner)
 		}
+		// The renderer adds the header; a template that writes its own
+		// makes it appear twice.
+		if n := strings.Count(string(f.Content), "// "+Header); n > 1 {
+			t.Errorf("%s: the generated-file header appears %d times", p, n)
+		}
 	}
 }
 
