@@ -110,6 +110,14 @@ type Config struct {
 	// client. The REST gateway's calls share one connection, so this also
 	// bounds concurrent REST calls.
 	MaxConcurrentStreams int64
+	// StreamWorkers is how many goroutines the gRPC server keeps to run
+	// calls (STREAM_WORKERS, default 64; 0 starts a goroutine per call, as
+	// grpc-go does by default). A call that finds them all busy gets a
+	// goroutine of its own, so this never queues or limits calls. A kept
+	// goroutine's stack has already grown to what a call needs, which a
+	// new one's has not: growing it cost about a fifth of the server's CPU
+	// per unary call (new-service's docs/benchmarks.md).
+	StreamWorkers int64
 	// MaxConnections is how many connections the gRPC and the REST
 	// listener each hold open at once (MAX_CONNECTIONS, default 1000);
 	// more wait in the kernel's accept queue.
@@ -150,6 +158,7 @@ func DefaultConfig() Config {
 		MaxSendMsgBytes:      4 << 20,
 		MaxHeaderBytes:       64 << 10,
 		MaxConcurrentStreams: 250,
+		StreamWorkers:        64,
 		MaxConnections:       1000,
 		ReadHeaderTimeout:    10 * time.Second,
 		ReadTimeout:          30 * time.Second,
@@ -193,6 +202,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("max-send-msg-bytes", "MAX_SEND_MSG_BYTES", "largest gRPC response message", (*int64Value)(&cfg.MaxSendMsgBytes))
 	add("max-header-bytes", "MAX_HEADER_BYTES", "largest gRPC metadata and HTTP request headers", (*int64Value)(&cfg.MaxHeaderBytes))
 	add("max-concurrent-streams", "MAX_CONCURRENT_STREAMS", "calls in flight per gRPC connection", (*int64Value)(&cfg.MaxConcurrentStreams))
+	add("stream-workers", "STREAM_WORKERS", "goroutines kept to run gRPC calls (0: one per call)", (*int64Value)(&cfg.StreamWorkers))
 	add("max-connections", "MAX_CONNECTIONS", "open connections per listener (gRPC, REST)", (*int64Value)(&cfg.MaxConnections))
 	add("read-header-timeout", "READ_HEADER_TIMEOUT", "time to read HTTP request headers", (*durationValue)(&cfg.ReadHeaderTimeout))
 	add("read-timeout", "READ_TIMEOUT", "time to read an HTTP request body", (*durationValue)(&cfg.ReadTimeout))
@@ -258,7 +268,7 @@ func (c Config) checkLimits() error {
 	}{
 		{"max recv msg bytes", c.MaxRecvMsgBytes}, {"max send msg bytes", c.MaxSendMsgBytes},
 		{"max header bytes", c.MaxHeaderBytes}, {"max concurrent streams", c.MaxConcurrentStreams},
-		{"max connections", c.MaxConnections},
+		{"stream workers", c.StreamWorkers}, {"max connections", c.MaxConnections},
 	} {
 		if l.n < 0 || l.n > math.MaxInt32 {
 			return fmt.Errorf("%s must be between 0 and %d", l.name, math.MaxInt32)

@@ -14,13 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding/gzip"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
+	"github.com/new-service/new-service/examples/orders/internal/server"
 )
 
 // TestStatusBounded returns a status built without apierr, with a 100 KB
@@ -87,6 +91,73 @@ func TestSendLimit(t *testing.T) {
 	}
 	if n := metricValue(t, srv, "grpc_server_handled_total", "grpc_method", "Check", "grpc_code", "ResourceExhausted"); n != 1 {
 		t.Errorf("grpc_server_handled_total{Check, ResourceExhausted} = %v, want 1", n)
+	}
+}
+
+// TestStreamSendLimit sends a streamed message over MaxSendMsgBytes, plain
+// and gzip-compressed (where grpc-go checks only the compressed size, far
+// under the limit here): the stream ends with RESOURCE_EXHAUSTED
+// RESPONSE_TOO_LARGE both ways, and a message under the limit still goes.
+func TestStreamSendLimit(t *testing.T) {
+	const limit = 1 << 10
+	big := wrapperspb.String(strings.Repeat("x", 4*limit))
+	cfg := loopbackConfig()
+	cfg.MaxSendMsgBytes = limit
+	// A stream handler for a method no service declares: the server's
+	// chain runs around it as around any stream.
+	send := grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
+		var in wrapperspb.StringValue
+		if err := ss.RecvMsg(&in); err != nil {
+			return err
+		}
+		if err := ss.SendMsg(wrapperspb.String("small")); err != nil {
+			return err
+		}
+		if in.GetValue() == "big" {
+			return ss.SendMsg(big)
+		}
+		return nil
+	})
+	srv, _, stop, done := run(t, cfg, nil, server.WithGRPCServerOptions(send))
+	defer func() { stop(); <-done }()
+	conn := dial(t, srv)
+	desc := &grpc.StreamDesc{StreamName: "Send", ServerStreams: true}
+	for _, tt := range []struct {
+		name string
+		opts []grpc.CallOption
+	}{
+		{"plain", nil},
+		{"gzip", []grpc.CallOption{grpc.UseCompressor(gzip.Name)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, want := range []string{"small", "big"} {
+				stream, err := conn.NewStream(t.Context(), desc, "/test.Limits/Send", tt.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := stream.SendMsg(wrapperspb.String(want)); err != nil {
+					t.Fatal(err)
+				}
+				if err := stream.CloseSend(); err != nil {
+					t.Fatal(err)
+				}
+				var got wrapperspb.StringValue
+				if err := stream.RecvMsg(&got); err != nil || got.GetValue() != "small" {
+					t.Fatalf("%s: first message %q, %v; want \"small\"", want, got.GetValue(), err)
+				}
+				err = stream.RecvMsg(&got)
+				switch want {
+				case "small":
+					if err != io.EOF {
+						t.Errorf("small: end of stream %v, want io.EOF", err)
+					}
+				case "big":
+					if status.Code(err) != codes.ResourceExhausted || apierr.Reason(err) != "RESPONSE_TOO_LARGE" {
+						t.Errorf("big: %v, want RESOURCE_EXHAUSTED RESPONSE_TOO_LARGE", err)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -169,7 +169,13 @@ func (a accessLog) log(ctx context.Context, fullMethod, kind string, start time.
 			}
 		}
 	}
-	a.logger.LogAttrs(ctx, lvl, "finished call", attrs...)
+	// The record goes to the handler directly: Logger.LogAttrs would also
+	// ask runtime.Callers for the caller's program counter on every line
+	// (1.4% of the CPU of a unary call in BenchmarkUnary), and the source
+	// of an access line is always this function.
+	r := slog.NewRecord(time.Now(), lvl, "finished call", 0)
+	r.AddAttrs(attrs...)
+	_ = a.logger.Handler().Handle(ctx, r)
 }
 
 // millis is d in milliseconds with microsecond precision, as a JSON number
