@@ -161,6 +161,50 @@ func TestStreamSendLimit(t *testing.T) {
 	}
 }
 
+// TestStreamWorkers runs the server with no kept workers, one, and the
+// default, and makes 32 calls at once: every call is served, including
+// those that find the workers busy; STREAM_WORKERS sets the number and a
+// negative one is refused.
+func TestStreamWorkers(t *testing.T) {
+	for _, workers := range []string{"0", "1", ""} {
+		cfg, err := server.ParseConfig(nil, func(k string) string {
+			if k == "STREAM_WORKERS" {
+				return workers
+			}
+			return ""
+		}, io.Discard)
+		if err != nil {
+			t.Fatalf("STREAM_WORKERS=%q: %v", workers, err)
+		}
+		if want := map[string]int64{"0": 0, "1": 1, "": 64}[workers]; cfg.StreamWorkers != want {
+			t.Fatalf("STREAM_WORKERS=%q: StreamWorkers = %d, want %d", workers, cfg.StreamWorkers, want)
+		}
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		cfg.DrainDelay = 0
+		srv, _, stop, done := run(t, cfg, nil)
+		client := healthpb.NewHealthClient(dial(t, srv))
+		errs := make(chan error, 32)
+		for range cap(errs) {
+			go func() {
+				_, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{})
+				errs <- err
+			}()
+		}
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Errorf("STREAM_WORKERS=%q: %v", workers, err)
+			}
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("STREAM_WORKERS=%q: Serve: %v", workers, err)
+		}
+	}
+	if _, err := server.ParseConfig([]string{"-stream-workers", "-1"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("-stream-workers -1 was accepted")
+	}
+}
+
 // TestRESTLimits checks the REST answers to a body over MaxBodyBytes
 // (413), a method the route does not take (405 with Allow) and a call
 // the server pushes back (429 and 503 with Retry-After).
