@@ -327,7 +327,7 @@ func (b *builder) distinctTail(sd protoreflect.ServiceDescriptor) string {
 
 // free reports whether name can be given to another imported package.
 func (b *builder) free(name string) bool {
-	return !b.usedAliases[name] && !reserved[name] && !token.IsKeyword(name)
+	return !b.usedAliases[name] && !suffixed[name] && !token.IsKeyword(name)
 }
 
 func streaming(md protoreflect.MethodDescriptor) Streaming {

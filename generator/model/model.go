@@ -59,7 +59,10 @@ type GoPackage struct {
 	ImportPath string
 	// Name is the package's declared name.
 	Name string
-	// Alias is the name rendered files import it as; unique within the App.
+	// Alias is the name rendered files prefer to import it as, unique
+	// within the App. A rendered Go file in which another identifier has
+	// that name (a variable of the template, say) imports the package as
+	// Alias2, Alias3, ... instead: render allocates import names per file.
 	Alias string
 }
 

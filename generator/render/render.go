@@ -174,55 +174,75 @@ func parse(fsys fs.FS) (*renderer, error) {
 }
 
 func (r *renderer) render(app *model.App) (Files, error) {
-	out := Files{}
-	add := func(p string, content []byte, owner Owner, note string) error {
-		if _, dup := out[p]; dup {
-			return fmt.Errorf("render %q: two templates render the same path", p)
-		}
-		if owner == Generated {
-			content = withHeader(p, content)
-		}
-		out[p] = File{Content: content, Owner: owner, Note: note}
-		return nil
+	out, preferred, err := r.renderTemplates(app)
+	if err != nil {
+		return nil, err
 	}
-	rules := alerts.For(app)
-	for _, e := range r.entries {
-		for _, d := range e.scope.expand(app, rules) {
-			pb, err := execute(e.path, d)
-			if err != nil {
-				return nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)
-			}
-			p := string(pb)
-			content, err := execute(e.body, d)
-			if err != nil {
-				return nil, fmt.Errorf("render %q: %w", p, err)
-			}
-			if path.Ext(p) == ".go" {
-				if content, err = formatGo(p, content); err != nil {
-					return nil, err
-				}
-			}
-			if err := add(p, content, e.owner, e.note); err != nil {
-				return nil, err
-			}
-		}
+	if err := nameImports(out, preferred); err != nil {
+		return nil, err
 	}
 	// The service's own protos are copied as the user's source of truth;
 	// the Google protos they import are printed for offline builds.
 	for _, f := range app.Protos {
-		if err := add("proto/"+f.Path, f.Content, Input, ""); err != nil {
+		if err := out.add("proto/"+f.Path, f.Content, Input, ""); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range app.ThirdParty {
-		if err := add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
+		if err := out.add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
+	if err := out.add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// renderTemplates renders the table's templates. Go files still hold
+// import markers (see [markAliases]); preferred are their names.
+func (r *renderer) renderTemplates(app *model.App) (Files, []string, error) {
+	out := Files{}
+	rules := alerts.For(app)
+	marked := markAliases(app)
+	for _, e := range r.entries {
+		for _, d := range e.scope.expand(app, rules) {
+			pb, err := execute(e.path, d)
+			if err != nil {
+				return nil, nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)
+			}
+			p := string(pb)
+			if path.Ext(p) == ".go" {
+				d = marked.data(d)
+			}
+			content, err := execute(e.body, d)
+			if err != nil {
+				return nil, nil, fmt.Errorf("render %q: %w", p, err)
+			}
+			if path.Ext(p) == ".go" {
+				if content, err = formatGo(p, content); err != nil {
+					return nil, nil, err
+				}
+			}
+			if err := out.add(p, content, e.owner, e.note); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return out, marked.preferred, nil
+}
+
+// add adds a rendered file, with the generated-file header if it is
+// generated.
+func (f Files) add(p string, content []byte, owner Owner, note string) error {
+	if _, dup := f[p]; dup {
+		return fmt.Errorf("render %q: two templates render the same path", p)
+	}
+	if owner == Generated {
+		content = withHeader(p, content)
+	}
+	f[p] = File{Content: content, Owner: owner, Note: note}
+	return nil
 }
 
 // The paths of what new-service writes besides the templates' files.
