@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/format"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"go/types"
 	"maps"
@@ -34,7 +34,9 @@ import (
 // markers.
 
 // mark delimits a marker. It is a letter, so a marker is an identifier and
-// the rendered file parses; no template or API name contains it.
+// the rendered file parses. No template holds it and proto names are ASCII;
+// only a proto comment copied into a Go comment could spell a marker, and
+// would see it replaced by a package name.
 const mark = "ǂ"
 
 var markerRE = regexp.MustCompile(mark + `[0-9]+` + mark)
@@ -105,34 +107,93 @@ func (m *markers) data(d data) data {
 	return d
 }
 
-// nameImports replaces the markers of every rendered Go file with the
-// names the file imports the packages under, and gofmts the files it
-// changed.
-func nameImports(files Files, preferred []string) error {
-	scanned, err := scanImports(files, len(preferred))
+// goFiles are the syntax trees of a render's Go files, parsed once: to be
+// formatted, and to name the imports of the files that hold markers.
+type goFiles struct {
+	fset      *token.FileSet
+	files     map[string]*ast.File
+	marked    map[string]bool // files that hold markers
+	preferred []string        // by marker number: the model's alias
+}
+
+// add parses a rendered Go file and returns it gofmt'd, or as it is if it
+// holds markers: [goFiles.nameImports] formats it once named. Source that
+// does not parse is a template bug; the error shows the numbered source.
+func (g *goFiles) add(p string, src []byte) ([]byte, error) {
+	f, err := parser.ParseFile(g.fset, p, src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, fmt.Errorf("render %q: rendered Go does not parse: %w\n%s", p, err, numbered(src))
+	}
+	g.files[p] = f
+	if bytes.Contains(src, []byte(mark)) {
+		g.marked[p] = true
+		return src, nil
+	}
+	return g.format(p, f)
+}
+
+// format prints f as gofmt does: imports sorted, gofmt's printer settings.
+// go/format.Node would print a file with an import block twice to sort a
+// copy; the tree is ours to sort.
+func (g *goFiles) format(p string, f *ast.File) ([]byte, error) {
+	ast.SortImports(g.fset, f)
+	var buf bytes.Buffer
+	if err := gofmt.Fprint(&buf, g.fset, f); err != nil {
+		return nil, fmt.Errorf("render %q: format: %w", p, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// gofmt is go/format's printer configuration; 1<<30 is its (and gofmt's)
+// unexported mode that normalizes number literals.
+var gofmt = printer.Config{Mode: printer.UseSpaces | printer.TabIndent | 1<<30, Tabwidth: 8}
+
+// nameImports names the imports of every Go file that holds markers,
+// replaces the markers with the names (in identifiers, comments and
+// strings) and formats the file.
+func (g *goFiles) nameImports(files Files) error {
+	scanned, err := g.scan()
 	if err != nil {
 		return err
 	}
-	for _, f := range scanned {
-		var pairs []string
-		for n, name := range f.names(preferred) {
-			pairs = append(pairs, markerName(n), name)
+	for _, p := range slices.Sorted(maps.Keys(g.marked)) {
+		names := scanned[p].names(g.preferred)
+		rename := func(s string) string {
+			return markerRE.ReplaceAllStringFunc(s, func(m string) string {
+				n, _ := strconv.Atoi(strings.Trim(m, mark))
+				if name, ok := names[n]; ok {
+					return name
+				}
+				// A package the file does not import: the build will say
+				// so, under the package's preferred name.
+				return g.preferred[n]
+			})
 		}
-		content := []byte(strings.NewReplacer(pairs...).Replace(string(files[f.path].Content)))
-		// A marker of a package the file does not import: the template
-		// refers to it without importing it, which the build reports; keep
-		// the preferred name so that the message names it.
-		content = markerRE.ReplaceAllFunc(content, func(m []byte) []byte {
-			n, _ := strconv.Atoi(strings.Trim(string(m), mark))
-			return []byte(preferred[n])
+		f := g.files[p]
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.Ident:
+				n.Name = rename(n.Name)
+			case *ast.BasicLit:
+				n.Value = rename(n.Value)
+			}
+			return true
 		})
-		formatted, err := format.Source(content)
-		if err != nil {
-			return fmt.Errorf("render %q: format after naming imports: %w", f.path, err)
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				c.Text = rename(c.Text)
+			}
 		}
-		rf := files[f.path]
-		rf.Content = formatted
-		files[f.path] = rf
+		content, err := g.format(p, f)
+		if err != nil {
+			return err
+		}
+		rf := files[p]
+		if rf.Owner == Generated {
+			content = withHeader(p, content)
+		}
+		rf.Content = content
+		files[p] = rf
 	}
 	return nil
 }
@@ -162,54 +223,41 @@ func (f markedFile) names(preferred []string) map[int]string {
 	return out
 }
 
-// scanImports parses the Go files that hold markers (of markers numbered
-// below count) and the other files of their packages.
-func scanImports(files Files, count int) ([]markedFile, error) {
+// scan returns, by path, the Go files that import packages under markers,
+// with the names their imports may not take.
+func (g *goFiles) scan() (map[string]markedFile, error) {
 	type pkgKey struct{ dir, name string }
-	parsed := map[string]*ast.File{}
-	dirs := map[string]bool{} // folders holding a marked file
-	fset := token.NewFileSet()
-	for _, p := range files.Paths() {
-		if path.Ext(p) == ".go" && bytes.Contains(files[p].Content, []byte(mark)) {
-			dirs[path.Dir(p)] = true
-		}
-	}
+	paths := slices.Sorted(maps.Keys(g.files))
 	// Package-level names, by package: a file's import name may not be one
 	// of them, in whichever file of the package it is declared.
 	topLevel := map[pkgKey][]string{}
-	for _, p := range files.Paths() {
-		if path.Ext(p) != ".go" || !dirs[path.Dir(p)] {
-			continue
-		}
-		f, err := parser.ParseFile(fset, p, files[p].Content, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("render %q: %w", p, err)
-		}
-		parsed[p] = f
+	for _, p := range paths {
+		f := g.files[p]
 		k := pkgKey{path.Dir(p), f.Name.Name}
 		topLevel[k] = append(topLevel[k], packageLevel(f)...)
 	}
-	var out []markedFile
-	for _, p := range files.Paths() {
-		f := parsed[p]
-		if f == nil || !bytes.Contains(files[p].Content, []byte(mark)) {
-			continue
-		}
-		mf := markedFile{path: p, used: usedNames(f)}
-		for _, name := range topLevel[pkgKey{path.Dir(p), f.Name.Name}] {
-			mf.used[name] = true
-		}
+	out := map[string]markedFile{}
+	for _, p := range paths {
+		f := g.files[p]
+		var markers []int
 		for _, imp := range f.Imports {
 			if imp.Name == nil || !markerRE.MatchString(imp.Name.Name) {
 				continue
 			}
 			n, err := strconv.Atoi(strings.Trim(imp.Name.Name, mark))
-			if err != nil || n >= count {
+			if err != nil || n >= len(g.preferred) {
 				return nil, fmt.Errorf("render %q: unknown import marker %s", p, imp.Name.Name)
 			}
-			mf.markers = append(mf.markers, n)
+			markers = append(markers, n)
 		}
-		out = append(out, mf)
+		if markers == nil {
+			continue
+		}
+		mf := markedFile{path: p, used: usedNames(f), markers: markers}
+		for _, name := range topLevel[pkgKey{path.Dir(p), f.Name.Name}] {
+			mf.used[name] = true
+		}
+		out[p] = mf
 	}
 	return out, nil
 }

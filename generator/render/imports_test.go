@@ -87,7 +87,7 @@ func TestImportNamesAvoidEveryIdentifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := reference(t)
-	marked, preferred, err := r.renderTemplates(app)
+	marked, gf, err := r.renderTemplates(app)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +95,16 @@ func TestImportNamesAvoidEveryIdentifier(t *testing.T) {
 	if len(idents) < 50 {
 		t.Fatalf("found only %d identifiers in the rendered files; is the scan broken?", len(idents))
 	}
-	scanned, err := scanImports(marked, len(preferred))
+	scanned, err := gf.scan()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(scanned) < 3 {
+		t.Fatalf("found only %d files importing the model's packages; is the scan broken?", len(scanned))
+	}
 	taken := takenNames(t, marked, nil)
 	for _, ident := range idents {
-		all := slices.Repeat([]string{ident}, len(preferred))
+		all := slices.Repeat([]string{ident}, len(gf.preferred))
 		for _, f := range scanned {
 			names := f.names(all)
 			seen := map[string]bool{}

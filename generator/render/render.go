@@ -6,7 +6,8 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"go/format"
+	"go/ast"
+	"go/token"
 	"io/fs"
 	"maps"
 	"path"
@@ -174,11 +175,11 @@ func parse(fsys fs.FS) (*renderer, error) {
 }
 
 func (r *renderer) render(app *model.App) (Files, error) {
-	out, preferred, err := r.renderTemplates(app)
+	out, goFiles, err := r.renderTemplates(app)
 	if err != nil {
 		return nil, err
 	}
-	if err := nameImports(out, preferred); err != nil {
+	if err := goFiles.nameImports(out); err != nil {
 		return nil, err
 	}
 	// The service's own protos are copied as the user's source of truth;
@@ -199,12 +200,15 @@ func (r *renderer) render(app *model.App) (Files, error) {
 	return out, nil
 }
 
-// renderTemplates renders the table's templates. Go files still hold
-// import markers (see [markAliases]); preferred are their names.
-func (r *renderer) renderTemplates(app *model.App) (Files, []string, error) {
+// renderTemplates renders the table's templates. Go files that import the
+// model's packages are left as the template wrote them, with import
+// markers (see [markAliases]); goFiles holds every Go file's syntax tree,
+// for [goFiles.nameImports] to name the imports and format them.
+func (r *renderer) renderTemplates(app *model.App) (Files, *goFiles, error) {
 	out := Files{}
 	rules := alerts.For(app)
 	marked := markAliases(app)
+	gf := &goFiles{fset: token.NewFileSet(), files: map[string]*ast.File{}, marked: map[string]bool{}, preferred: marked.preferred}
 	for _, e := range r.entries {
 		for _, d := range e.scope.expand(app, rules) {
 			pb, err := execute(e.path, d)
@@ -220,7 +224,7 @@ func (r *renderer) renderTemplates(app *model.App) (Files, []string, error) {
 				return nil, nil, fmt.Errorf("render %q: %w", p, err)
 			}
 			if path.Ext(p) == ".go" {
-				if content, err = formatGo(p, content); err != nil {
+				if content, err = gf.add(p, content); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -229,7 +233,7 @@ func (r *renderer) renderTemplates(app *model.App) (Files, []string, error) {
 			}
 		}
 	}
-	return out, marked.preferred, nil
+	return out, gf, nil
 }
 
 // add adds a rendered file, with the generated-file header if it is
@@ -297,18 +301,14 @@ func execute(t *template.Template, d data) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// formatGo gofmts rendered Go. Source that does not parse is a template bug;
-// the error shows the numbered source so it can be found.
-func formatGo(p string, src []byte) ([]byte, error) {
-	out, err := format.Source(src)
-	if err == nil {
-		return out, nil
-	}
+// numbered returns src with line numbers, for a message about rendered
+// source that does not parse: a template bug, which the numbers help find.
+func numbered(src []byte) string {
 	var b strings.Builder
 	for i, line := range strings.Split(string(src), "\n") {
 		fmt.Fprintf(&b, "%4d  %s\n", i+1, line)
 	}
-	return nil, fmt.Errorf("render %q: rendered Go does not parse: %w\n%s", p, err, b.String())
+	return b.String()
 }
 
 // withHeader puts the generated-file header at the top of content, in the
