@@ -114,7 +114,6 @@ func (b *builder) build() (*App, error) {
 				Comment:  comment(sd),
 			}
 			svc.Handler = b.handlerPackage(sd)
-			svc.HandlerDir = "internal/handler/" + svc.Handler.Name
 			files := map[string]bool{}
 			for j, gm := range gs.Methods {
 				md := sd.Methods().Get(j)
@@ -256,7 +255,9 @@ func (b *builder) goType(gen *protogen.Plugin, msg *protogen.Message) GoType {
 	return GoType{Package: b.goPackage(ip, protogen.GoPackageName(name)), Name: msg.GoIdent.GoName}
 }
 
-// handlerPackage names the user-owned package implementing a service:
+// handlerPackage names the user-owned package implementing a service and
+// says where it is imported from, <module>/internal/handler/<name>; the
+// render table writes its files to the folder that import path names:
 // OrderService -> orderservice. When that name is taken, the service's proto
 // package tells it apart: the shortest tail of the package that no other
 // service of the same name shares (acme.orders.v2 -> orderservicev2,

@@ -93,9 +93,6 @@ type Service struct {
 	Go GoPackage
 	// Handler is the user-owned package that implements the service.
 	Handler GoPackage
-	// HandlerDir is Handler's folder in the service, e.g.
-	// "internal/handler/orderservice".
-	HandlerDir string
 	// File is the import path of the .proto file that declares it.
 	File string
 	// Comment is the leading comment of the service in the proto.

@@ -149,3 +149,23 @@ func TestGitAttributes(t *testing.T) {
 		}
 	}
 }
+
+func TestModuleDir(t *testing.T) {
+	app := &model.App{Module: "example.com/orders"}
+	tests := []struct {
+		name, importPath, want string
+		wantErr                bool
+	}{
+		{name: "handler", importPath: "example.com/orders/internal/handler/orderservice", want: "internal/handler/orderservice"},
+		{name: "other module", importPath: "example.com/ordersv2/internal/handler/x", wantErr: true},
+		{name: "the module itself", importPath: "example.com/orders", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := moduleDir(app, model.GoPackage{ImportPath: tt.importPath})
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("moduleDir(%q) = %q, %v; want %q (error: %v)", tt.importPath, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

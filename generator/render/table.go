@@ -150,6 +150,6 @@ var table = []entry{
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded, ""},
 	{"internal/auth/policy.go.tmpl", "internal/auth/policy.go", once, Scaffolded, ""},
-	{"internal/handler/service.go.tmpl", "{{.Service.HandlerDir}}/service.go", perService, Scaffolded, ""},
-	{"internal/handler/method.go.tmpl", "{{.Service.HandlerDir}}/{{.Method.HandlerFile}}", perMethod, Scaffolded, "a new RPC: implement it here"},
+	{"internal/handler/service.go.tmpl", "{{moduleDir .App .Service.Handler}}/service.go", perService, Scaffolded, ""},
+	{"internal/handler/method.go.tmpl", "{{moduleDir .App .Service.Handler}}/{{.Method.HandlerFile}}", perMethod, Scaffolded, "a new RPC: implement it here"},
 }
