@@ -134,11 +134,6 @@ func (b *builder) build() (*App, error) {
 				}
 				m.Bindings = b.bindings(md, opts, &routes)
 				m.Validation = validation(md.Input())
-				for k := range m.Bindings {
-					m.Bindings[k].MissingRequired = missingRequired(md, m.Bindings[k], m.Validation.Required)
-					m.Bindings[k].BrokenRule = restBrokenRule(md, m.Bindings[k])
-					m.Bindings[k].BrokenMask = restBroken(md, m.Bindings[k], m.Validation.BrokenMask)
-				}
 				svc.Methods = append(svc.Methods, m)
 			}
 			app.Services = append(app.Services, svc)

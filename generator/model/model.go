@@ -175,12 +175,6 @@ type Binding struct {
 	// for every variable, e.g. "/v1/shops/x/orders/x", that no route tried
 	// before this one takes; tests call it.
 	SampleURL string
-	// SampleBody is a JSON body the binding accepts ("" without a body).
-	SampleBody string
-	// StrictBody reports whether the gateway rejects a body that is a JSON
-	// object with an unknown field: false without a body, and for bodies
-	// that take any object (a map, google.protobuf.Struct or Value).
-	StrictBody bool
 	// BadURL is SampleURL with text the gateway cannot parse in a typed path
 	// variable (a number, enum, bool, ...); "" when every variable is text.
 	BadURL string
@@ -192,14 +186,6 @@ type Binding struct {
 	// picks a oneof member, which the gateway's generated code dereferences
 	// without a nil check.
 	ForwardsEmpty bool
-	// MissingRequired are the REQUIRED request fields that a call to
-	// SampleURL with the body "{}" leaves unset, which the server reports;
-	// nil when there is none or the body is not a message.
-	MissingRequired []string
-	// BrokenRule and BrokenMask are the method's Validation.BrokenRule and
-	// BrokenMask when a REST call to SampleURL with them as a query
-	// parameter and the body "{}" carries them to the server; else nil.
-	BrokenRule, BrokenMask *Broken
 }
 
 // RetryClass is a set of methods that share a gRPC retry policy.

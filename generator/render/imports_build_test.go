@@ -29,7 +29,7 @@ func TestImportNamesCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 	render.ForceAliases(out.App, []string{"ctx", "err", "server", "metrics", "grpc", "status", "runtime", "deps"})
-	files, err := render.Render(out.App)
+	files, err := render.Render(out.App, out.Fixtures)
 	if err != nil {
 		t.Fatal(err)
 	}

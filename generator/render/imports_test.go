@@ -21,7 +21,7 @@ import (
 // alias that the per-file pass does not see. A new field holding a
 // GoPackage that markAliases does not copy fails here.
 func TestMarkersCoverEveryPackage(t *testing.T) {
-	app := reference(t)
+	app, _ := reference(t)
 	m := markAliases(app)
 	var seen int
 	walkPackages(reflect.ValueOf(m.app), func(where string, p model.GoPackage) {
@@ -86,8 +86,8 @@ func TestImportNamesAvoidEveryIdentifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := reference(t)
-	marked, gf, err := r.renderTemplates(app)
+	app, fx := reference(t)
+	marked, gf, err := r.renderTemplates(app, fx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +162,9 @@ func TestImportNamesRendered(t *testing.T) {
 		{"s", "d", "req", "stream"},
 	} {
 		t.Run(strings.Join(names, ","), func(t *testing.T) {
-			app := reference(t)
+			app, fx := reference(t)
 			forceAliases(app, names)
-			files, err := Render(app)
+			files, err := Render(app, fx)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"text/template"
 
 	"github.com/new-service/new-service/generator/alerts"
+	"github.com/new-service/new-service/generator/fixtures"
 	"github.com/new-service/new-service/generator/model"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -90,18 +91,21 @@ type data struct {
 	// Alerts are the service's alert rules and their test fixtures,
 	// computed once per render.
 	Alerts *alerts.Alerts
+	// Fixtures are the requests the service's tests send.
+	Fixtures *fixtures.Fixtures
 }
 
 // ServerFaultCodes are the gRPC codes that count against availability.
 func (data) ServerFaultCodes() []string { return alerts.ServerFaultCodes }
 
-// Render renders every file of the service described by app.
-func Render(app *model.App) (Files, error) {
+// Render renders every file of the service described by app, whose tests
+// send the requests fx holds.
+func Render(app *model.App, fx *fixtures.Fixtures) (Files, error) {
 	r, err := parsed()
 	if err != nil {
 		return nil, err
 	}
-	return r.render(app)
+	return r.render(app, fx)
 }
 
 // parsed parses the embedded template tree on first use, once per process:
@@ -174,8 +178,8 @@ func parse(fsys fs.FS) (*renderer, error) {
 	return r, err
 }
 
-func (r *renderer) render(app *model.App) (Files, error) {
-	out, goFiles, err := r.renderTemplates(app)
+func (r *renderer) render(app *model.App, fx *fixtures.Fixtures) (Files, error) {
+	out, goFiles, err := r.renderTemplates(app, fx)
 	if err != nil {
 		return nil, err
 	}
@@ -204,13 +208,13 @@ func (r *renderer) render(app *model.App) (Files, error) {
 // model's packages are left as the template wrote them, with import
 // markers (see [markAliases]); goFiles holds every Go file's syntax tree,
 // for [goFiles.nameImports] to name the imports and format them.
-func (r *renderer) renderTemplates(app *model.App) (Files, *goFiles, error) {
+func (r *renderer) renderTemplates(app *model.App, fx *fixtures.Fixtures) (Files, *goFiles, error) {
 	out := Files{}
 	rules := alerts.For(app)
 	marked := markAliases(app)
 	gf := &goFiles{fset: token.NewFileSet(), files: map[string]*ast.File{}, marked: map[string]bool{}, preferred: marked.preferred}
 	for _, e := range r.entries {
-		for _, d := range e.scope.expand(app, rules) {
+		for _, d := range e.scope.expand(data{App: app, Alerts: rules, Fixtures: fx}) {
 			pb, err := execute(e.path, d)
 			if err != nil {
 				return nil, nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)

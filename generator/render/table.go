@@ -1,10 +1,5 @@
 package render
 
-import (
-	"github.com/new-service/new-service/generator/alerts"
-	"github.com/new-service/new-service/generator/model"
-)
-
 // scope says how many times a template renders.
 type scope int
 
@@ -14,25 +9,28 @@ const (
 	perMethod               // once per RPC
 )
 
-// expand returns the template data for each rendering of a template.
-func (s scope) expand(app *model.App, rules *alerts.Alerts) []data {
+// expand returns the template data for each rendering of a template: d,
+// once or with each service or method of d.App.
+func (s scope) expand(d data) []data {
 	switch s {
 	case perService:
 		var out []data
-		for _, svc := range app.Services {
-			out = append(out, data{App: app, Service: svc, Alerts: rules})
+		for _, svc := range d.App.Services {
+			d.Service = svc
+			out = append(out, d)
 		}
 		return out
 	case perMethod:
 		var out []data
-		for _, svc := range app.Services {
+		for _, svc := range d.App.Services {
 			for _, m := range svc.Methods {
-				out = append(out, data{App: app, Service: svc, Method: m, Alerts: rules})
+				d.Service, d.Method = svc, m
+				out = append(out, d)
 			}
 		}
 		return out
 	}
-	return []data{{App: app, Alerts: rules}}
+	return []data{d}
 }
 
 // entry is one template: its source below template/files, the path it
