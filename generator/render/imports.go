@@ -159,6 +159,9 @@ func (g *goFiles) nameImports(files Files) error {
 	for _, p := range slices.Sorted(maps.Keys(g.marked)) {
 		names := scanned[p].names(g.preferred)
 		rename := func(s string) string {
+			if !strings.Contains(s, mark) {
+				return s
+			}
 			return markerRE.ReplaceAllStringFunc(s, func(m string) string {
 				n, _ := strconv.Atoi(strings.Trim(m, mark))
 				if name, ok := names[n]; ok {
