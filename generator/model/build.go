@@ -114,7 +114,6 @@ func (b *builder) build() (*App, error) {
 				Comment:  comment(sd),
 			}
 			svc.Handler = b.handlerPackage(sd)
-			svc.HandlerDir = "internal/handler/" + svc.Handler.Name
 			files := map[string]bool{}
 			for j, gm := range gs.Methods {
 				md := sd.Methods().Get(j)
@@ -135,11 +134,6 @@ func (b *builder) build() (*App, error) {
 				}
 				m.Bindings = b.bindings(md, opts, &routes)
 				m.Validation = validation(md.Input())
-				for k := range m.Bindings {
-					m.Bindings[k].MissingRequired = missingRequired(md, m.Bindings[k], m.Validation.Required)
-					m.Bindings[k].BrokenRule = restBrokenRule(md, m.Bindings[k])
-					m.Bindings[k].BrokenMask = restBroken(md, m.Bindings[k], m.Validation.BrokenMask)
-				}
 				svc.Methods = append(svc.Methods, m)
 			}
 			app.Services = append(app.Services, svc)
@@ -256,7 +250,9 @@ func (b *builder) goType(gen *protogen.Plugin, msg *protogen.Message) GoType {
 	return GoType{Package: b.goPackage(ip, protogen.GoPackageName(name)), Name: msg.GoIdent.GoName}
 }
 
-// handlerPackage names the user-owned package implementing a service:
+// handlerPackage names the user-owned package implementing a service and
+// says where it is imported from, <module>/internal/handler/<name>; the
+// render table writes its files to the folder that import path names:
 // OrderService -> orderservice. When that name is taken, the service's proto
 // package tells it apart: the shortest tail of the package that no other
 // service of the same name shares (acme.orders.v2 -> orderservicev2,
@@ -327,7 +323,7 @@ func (b *builder) distinctTail(sd protoreflect.ServiceDescriptor) string {
 
 // free reports whether name can be given to another imported package.
 func (b *builder) free(name string) bool {
-	return !b.usedAliases[name] && !reserved[name] && !token.IsKeyword(name)
+	return !b.usedAliases[name] && !suffixed[name] && !token.IsKeyword(name)
 }
 
 func streaming(md protoreflect.MethodDescriptor) Streaming {

@@ -121,12 +121,7 @@ func (b *builder) binding(md protoreflect.MethodDescriptor, r *annotations.HttpR
 	} else {
 		bd.ForwardsEmpty = true
 	}
-	if !valid {
-		return bd, pt, false
-	}
-	bd.SampleBody = sampleBody(md, bd.Body)
-	bd.StrictBody = strictBody(md, bd.Body)
-	return bd, pt, true
+	return bd, pt, valid
 }
 
 // checkBody checks a body naming a request field: the fields on its way

@@ -59,7 +59,10 @@ type GoPackage struct {
 	ImportPath string
 	// Name is the package's declared name.
 	Name string
-	// Alias is the name rendered files import it as; unique within the App.
+	// Alias is the name rendered files prefer to import it as, unique
+	// within the App. A rendered Go file in which another identifier has
+	// that name (a variable of the template, say) imports the package as
+	// Alias2, Alias3, ... instead: render allocates import names per file.
 	Alias string
 }
 
@@ -90,9 +93,6 @@ type Service struct {
 	Go GoPackage
 	// Handler is the user-owned package that implements the service.
 	Handler GoPackage
-	// HandlerDir is Handler's folder in the service, e.g.
-	// "internal/handler/orderservice".
-	HandlerDir string
 	// File is the import path of the .proto file that declares it.
 	File string
 	// Comment is the leading comment of the service in the proto.
@@ -175,12 +175,6 @@ type Binding struct {
 	// for every variable, e.g. "/v1/shops/x/orders/x", that no route tried
 	// before this one takes; tests call it.
 	SampleURL string
-	// SampleBody is a JSON body the binding accepts ("" without a body).
-	SampleBody string
-	// StrictBody reports whether the gateway rejects a body that is a JSON
-	// object with an unknown field: false without a body, and for bodies
-	// that take any object (a map, google.protobuf.Struct or Value).
-	StrictBody bool
 	// BadURL is SampleURL with text the gateway cannot parse in a typed path
 	// variable (a number, enum, bool, ...); "" when every variable is text.
 	BadURL string
@@ -192,14 +186,6 @@ type Binding struct {
 	// picks a oneof member, which the gateway's generated code dereferences
 	// without a nil check.
 	ForwardsEmpty bool
-	// MissingRequired are the REQUIRED request fields that a call to
-	// SampleURL with the body "{}" leaves unset, which the server reports;
-	// nil when there is none or the body is not a message.
-	MissingRequired []string
-	// BrokenRule and BrokenMask are the method's Validation.BrokenRule and
-	// BrokenMask when a REST call to SampleURL with them as a query
-	// parameter and the body "{}" carries them to the server; else nil.
-	BrokenRule, BrokenMask *Broken
 }
 
 // RetryClass is a set of methods that share a gRPC retry policy.

@@ -59,28 +59,32 @@ func packageNameFor(protoPkg, dir string) string {
 	return safePackageName(name)
 }
 
-// safePackageName makes name usable as a package name and import alias.
+// safePackageName makes name usable as a package name: a keyword, a
+// predeclared identifier or a name of [suffixed] gets a "pb" suffix.
 func safePackageName(name string) string {
 	id := identifier(name)
 	if id == "" {
 		return "pb"
 	}
-	if token.IsKeyword(id) || reserved[id] {
+	if token.IsKeyword(id) || suffixed[id] {
 		return id + "pb"
 	}
 	return id
 }
 
-// reserved are names a generated or handler package is never imported
-// under: the identifiers in scope where rendered Go files use those
-// packages (their own imports and declarations, and their package's
-// top-level names), which an import name would clash with or be shadowed
-// by, and the predeclared identifiers. Only lower-case names are listed, as
-// only those can be import names here. A name is never removed, or services
-// created before would get new handler packages on update. The test
-// TestAliasesAvoidTemplateIdentifiers keeps the list in step with the
-// template.
-var reserved = func() map[string]bool {
+// suffixed are the names a generated or handler package never gets, so
+// never has as its preferred import name: the predeclared identifiers,
+// which an import name would shadow, and the identifiers the template used
+// when import names became allocated per rendered file (render's
+// nameImports), when a clash meant a build failure.
+//
+// The list is frozen. A template may use any identifier now: the file that
+// uses it imports a package so named under another name. And no name may
+// leave the list, because package names decide handler folders: a service
+// created before (service Server, handler package serverpb) would get a
+// new, empty handler package on update, and nothing records which folder
+// holds a service's handlers other than this rule.
+var suffixed = func() map[string]bool {
 	m := map[string]bool{}
 	for _, name := range strings.Fields(`
 		admin b base binding bindings body bytes c call calls cancel cc cfg client
@@ -98,7 +102,6 @@ var reserved = func() map[string]bool {
 		attrs chain route validation violation get routes millis logs`) {
 		m[name] = true
 	}
-	// Predeclared identifiers, which an import name would shadow.
 	for _, name := range types.Universe.Names() {
 		m[name] = true
 	}

@@ -1,6 +1,12 @@
 package model
 
-import "testing"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestSnake(t *testing.T) {
 	tests := []struct {
@@ -107,5 +113,22 @@ func TestGoDir(t *testing.T) {
 				t.Errorf("goDir(%q) = %q, want %q", tt.dir, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSuffixedIsFrozen pins the names that get a "pb" suffix as package
+// names: they decide where an existing service's handlers live, so the set
+// may neither lose a name (update would scaffold a new, empty handler
+// package) nor need a new one (render allocates import names per file).
+func TestSuffixedIsFrozen(t *testing.T) {
+	var names []string
+	for name := range suffixed {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, " ")))
+	const want = "ffa72022a5e36782d65f3363936b0387983b5e1099e1f061ab0daf21f6a80cda"
+	if got := hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("the suffixed names changed (sha256 %s, want %s): existing services would get new handler packages; keep the list as it was", got, want)
 	}
 }

@@ -1,6 +1,6 @@
 // Package pipeline runs new-service's pure stages in order: load the protos
-// ([load]), build the model the templates see ([model]) and render the
-// service's files ([render]). It is the one place the stages are assembled;
+// ([load]), build the model the templates see ([model]), derive the test
+// fixtures ([fixtures]) and render the service's files ([render]). It is the one place the stages are assembled;
 // new, update, check and the tests of the template and the example all call
 // [Generate], so they cannot drift apart. Nothing here touches the disk:
 // writing the files is [github.com/new-service/new-service/generator/write]'s
@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/new-service/new-service/generator/fixtures"
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
 	"github.com/new-service/new-service/generator/render"
@@ -34,14 +35,16 @@ type Input struct {
 	SettingsFile string
 }
 
-// Output is a rendered service: its model and its files.
+// Output is a rendered service: its model, its tests' fixtures and its
+// files.
 type Output struct {
-	App   *model.App
-	Files render.Files
+	App      *model.App
+	Fixtures *fixtures.Fixtures
+	Files    render.Files
 }
 
 // Generate loads the protos, builds the model, checks the settings against
-// it and renders every file.
+// it, computes the test fixtures and renders every file.
 func Generate(ctx context.Context, in Input) (*Output, error) {
 	res, err := load.Load(ctx, in.Protos)
 	if err != nil {
@@ -61,11 +64,15 @@ func Generate(ctx context.Context, in Input) (*Output, error) {
 		}
 		return nil, err
 	}
-	files, err := render.Render(app)
+	fx, err := fixtures.For(res, app)
 	if err != nil {
 		return nil, err
 	}
-	return &Output{App: app, Files: files}, nil
+	files, err := render.Render(app, fx)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{App: app, Fixtures: fx, Files: files}, nil
 }
 
 // ReadSettings returns the settings of the service name (module path

@@ -1,9 +1,12 @@
 package render
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/new-service/new-service/generator/model"
 )
 
 // funcs are the few helpers templates need beyond text/template's own.
@@ -37,4 +40,19 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(lines, "\n")
 	},
+	// moduleDir is the folder of a package of the service's own module,
+	// relative to the service root: the handler package
+	// example.com/orders/internal/handler/orderservice is in
+	// internal/handler/orderservice. The model says where a package is
+	// imported from; the folder it is written to follows from that here,
+	// in one place.
+	"moduleDir": moduleDir,
+}
+
+func moduleDir(app *model.App, p model.GoPackage) (string, error) {
+	dir, ok := strings.CutPrefix(p.ImportPath, app.Module+"/")
+	if !ok {
+		return "", fmt.Errorf("package %s is not in module %s", p.ImportPath, app.Module)
+	}
+	return dir, nil
 }

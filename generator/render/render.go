@@ -6,7 +6,8 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"go/format"
+	"go/ast"
+	"go/token"
 	"io/fs"
 	"maps"
 	"path"
@@ -16,6 +17,7 @@ import (
 	"text/template"
 
 	"github.com/new-service/new-service/generator/alerts"
+	"github.com/new-service/new-service/generator/fixtures"
 	"github.com/new-service/new-service/generator/model"
 	svctemplate "github.com/new-service/new-service/template"
 )
@@ -89,18 +91,21 @@ type data struct {
 	// Alerts are the service's alert rules and their test fixtures,
 	// computed once per render.
 	Alerts *alerts.Alerts
+	// Fixtures are the requests the service's tests send.
+	Fixtures *fixtures.Fixtures
 }
 
 // ServerFaultCodes are the gRPC codes that count against availability.
 func (data) ServerFaultCodes() []string { return alerts.ServerFaultCodes }
 
-// Render renders every file of the service described by app.
-func Render(app *model.App) (Files, error) {
+// Render renders every file of the service described by app, whose tests
+// send the requests fx holds.
+func Render(app *model.App, fx *fixtures.Fixtures) (Files, error) {
 	r, err := parsed()
 	if err != nil {
 		return nil, err
 	}
-	return r.render(app)
+	return r.render(app, fx)
 }
 
 // parsed parses the embedded template tree on first use, once per process:
@@ -173,56 +178,79 @@ func parse(fsys fs.FS) (*renderer, error) {
 	return r, err
 }
 
-func (r *renderer) render(app *model.App) (Files, error) {
-	out := Files{}
-	add := func(p string, content []byte, owner Owner, note string) error {
-		if _, dup := out[p]; dup {
-			return fmt.Errorf("render %q: two templates render the same path", p)
-		}
-		if owner == Generated {
-			content = withHeader(p, content)
-		}
-		out[p] = File{Content: content, Owner: owner, Note: note}
-		return nil
+func (r *renderer) render(app *model.App, fx *fixtures.Fixtures) (Files, error) {
+	out, goFiles, err := r.renderTemplates(app, fx)
+	if err != nil {
+		return nil, err
 	}
-	rules := alerts.For(app)
-	for _, e := range r.entries {
-		for _, d := range e.scope.expand(app, rules) {
-			pb, err := execute(e.path, d)
-			if err != nil {
-				return nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)
-			}
-			p := string(pb)
-			content, err := execute(e.body, d)
-			if err != nil {
-				return nil, fmt.Errorf("render %q: %w", p, err)
-			}
-			if path.Ext(p) == ".go" {
-				if content, err = formatGo(p, content); err != nil {
-					return nil, err
-				}
-			}
-			if err := add(p, content, e.owner, e.note); err != nil {
-				return nil, err
-			}
-		}
+	if err := goFiles.nameImports(out); err != nil {
+		return nil, err
 	}
 	// The service's own protos are copied as the user's source of truth;
 	// the Google protos they import are printed for offline builds.
 	for _, f := range app.Protos {
-		if err := add("proto/"+f.Path, f.Content, Input, ""); err != nil {
+		if err := out.add("proto/"+f.Path, f.Content, Input, ""); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range app.ThirdParty {
-		if err := add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
+		if err := out.add(thirdParty+f.Path, f.Content, Generated, ""); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
+	if err := out.add(GitAttributes, gitAttributes(out), Generated, ""); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// renderTemplates renders the table's templates. Go files that import the
+// model's packages are left as the template wrote them, with import
+// markers (see [markAliases]); goFiles holds every Go file's syntax tree,
+// for [goFiles.nameImports] to name the imports and format them.
+func (r *renderer) renderTemplates(app *model.App, fx *fixtures.Fixtures) (Files, *goFiles, error) {
+	out := Files{}
+	rules := alerts.For(app)
+	marked := markAliases(app)
+	gf := &goFiles{fset: token.NewFileSet(), files: map[string]*ast.File{}, marked: map[string]bool{}, preferred: marked.preferred}
+	for _, e := range r.entries {
+		for _, d := range e.scope.expand(data{App: app, Alerts: rules, Fixtures: fx}) {
+			pb, err := execute(e.path, d)
+			if err != nil {
+				return nil, nil, fmt.Errorf("render path of %s: %w", e.tmpl, err)
+			}
+			p := string(pb)
+			if path.Ext(p) == ".go" {
+				d = marked.data(d)
+			}
+			content, err := execute(e.body, d)
+			if err != nil {
+				return nil, nil, fmt.Errorf("render %q: %w", p, err)
+			}
+			if path.Ext(p) == ".go" {
+				if content, err = gf.add(p, content); err != nil {
+					return nil, nil, err
+				}
+			}
+			if err := out.add(p, content, e.owner, e.note); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return out, gf, nil
+}
+
+// add adds a rendered file, with the generated-file header if it is
+// generated.
+func (f Files) add(p string, content []byte, owner Owner, note string) error {
+	if _, dup := f[p]; dup {
+		return fmt.Errorf("render %q: two templates render the same path", p)
+	}
+	if owner == Generated {
+		content = withHeader(p, content)
+	}
+	f[p] = File{Content: content, Owner: owner, Note: note}
+	return nil
 }
 
 // The paths of what new-service writes besides the templates' files.
@@ -277,18 +305,14 @@ func execute(t *template.Template, d data) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// formatGo gofmts rendered Go. Source that does not parse is a template bug;
-// the error shows the numbered source so it can be found.
-func formatGo(p string, src []byte) ([]byte, error) {
-	out, err := format.Source(src)
-	if err == nil {
-		return out, nil
-	}
+// numbered returns src with line numbers, for a message about rendered
+// source that does not parse: a template bug, which the numbers help find.
+func numbered(src []byte) string {
 	var b strings.Builder
 	for i, line := range strings.Split(string(src), "\n") {
 		fmt.Fprintf(&b, "%4d  %s\n", i+1, line)
 	}
-	return nil, fmt.Errorf("render %q: rendered Go does not parse: %w\n%s", p, err, b.String())
+	return b.String()
 }
 
 // withHeader puts the generated-file header at the top of content, in the

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/new-service/new-service/generator/fixtures"
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
 	refproto "github.com/new-service/new-service/proto"
@@ -31,7 +32,7 @@ func tree(t *testing.T) fstest.MapFS {
 	return out
 }
 
-func reference(t *testing.T) *model.App {
+func reference(t *testing.T) (*model.App, *fixtures.Fixtures) {
 	t.Helper()
 	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
 	if err != nil {
@@ -41,7 +42,11 @@ func reference(t *testing.T) *model.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return app
+	fx, err := fixtures.For(res, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, fx
 }
 
 // TestBrokenTree proves that a broken template tree is an error that
@@ -67,7 +72,7 @@ func TestBrokenTree(t *testing.T) {
 			m["files/internal/certs/certs.go.tmpl"].Data = []byte("package certs\n\nfunc {\n")
 		}, false, []string{`render "internal/certs/certs.go": rendered Go does not parse`, "   3  func {"}},
 	}
-	app := reference(t)
+	app, fx := reference(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tree(t)
@@ -77,7 +82,7 @@ func TestBrokenTree(t *testing.T) {
 				if err != nil {
 					t.Fatalf("parse: %v", err)
 				}
-				_, err = r.render(app)
+				_, err = r.render(app, fx)
 			}
 			if err == nil {
 				t.Fatal("no error")
@@ -152,5 +157,25 @@ func TestGitAttributes(t *testing.T) {
 		if f.Owner != Generated && marked[p] {
 			t.Errorf("%s is %v but marked generated", p, f.Owner)
 		}
+	}
+}
+
+func TestModuleDir(t *testing.T) {
+	app := &model.App{Module: "example.com/orders"}
+	tests := []struct {
+		name, importPath, want string
+		wantErr                bool
+	}{
+		{name: "handler", importPath: "example.com/orders/internal/handler/orderservice", want: "internal/handler/orderservice"},
+		{name: "other module", importPath: "example.com/ordersv2/internal/handler/x", wantErr: true},
+		{name: "the module itself", importPath: "example.com/orders", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := moduleDir(app, model.GoPackage{ImportPath: tt.importPath})
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("moduleDir(%q) = %q, %v; want %q (error: %v)", tt.importPath, got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

@@ -1,10 +1,5 @@
 package render
 
-import (
-	"github.com/new-service/new-service/generator/alerts"
-	"github.com/new-service/new-service/generator/model"
-)
-
 // scope says how many times a template renders.
 type scope int
 
@@ -14,25 +9,28 @@ const (
 	perMethod               // once per RPC
 )
 
-// expand returns the template data for each rendering of a template.
-func (s scope) expand(app *model.App, rules *alerts.Alerts) []data {
+// expand returns the template data for each rendering of a template: d,
+// once or with each service or method of d.App.
+func (s scope) expand(d data) []data {
 	switch s {
 	case perService:
 		var out []data
-		for _, svc := range app.Services {
-			out = append(out, data{App: app, Service: svc, Alerts: rules})
+		for _, svc := range d.App.Services {
+			d.Service = svc
+			out = append(out, d)
 		}
 		return out
 	case perMethod:
 		var out []data
-		for _, svc := range app.Services {
+		for _, svc := range d.App.Services {
 			for _, m := range svc.Methods {
-				out = append(out, data{App: app, Service: svc, Method: m, Alerts: rules})
+				d.Service, d.Method = svc, m
+				out = append(out, d)
 			}
 		}
 		return out
 	}
-	return []data{{App: app, Alerts: rules}}
+	return []data{d}
 }
 
 // entry is one template: its source below template/files, the path it
@@ -150,6 +148,6 @@ var table = []entry{
 	// The user's code: written once, never again.
 	{"internal/deps/deps.go.tmpl", "internal/deps/deps.go", once, Scaffolded, ""},
 	{"internal/auth/policy.go.tmpl", "internal/auth/policy.go", once, Scaffolded, ""},
-	{"internal/handler/service.go.tmpl", "{{.Service.HandlerDir}}/service.go", perService, Scaffolded, ""},
-	{"internal/handler/method.go.tmpl", "{{.Service.HandlerDir}}/{{.Method.HandlerFile}}", perMethod, Scaffolded, "a new RPC: implement it here"},
+	{"internal/handler/service.go.tmpl", "{{moduleDir .App .Service.Handler}}/service.go", perService, Scaffolded, ""},
+	{"internal/handler/method.go.tmpl", "{{moduleDir .App .Service.Handler}}/{{.Method.HandlerFile}}", perMethod, Scaffolded, "a new RPC: implement it here"},
 }
