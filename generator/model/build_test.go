@@ -1,14 +1,12 @@
 package model_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/new-service/new-service/generator/load"
+	"github.com/new-service/new-service/generator/internal/prototest"
 	"github.com/new-service/new-service/generator/model"
 )
 
@@ -16,18 +14,7 @@ import (
 // of the inputs.
 func build(t *testing.T, srcs map[string]string, inputs ...string) *model.App {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for p, src := range srcs {
-		fsys[p] = &fstest.MapFile{Data: []byte(src)}
-	}
-	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: fsys, Dir: "testdata"}}, Files: inputs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Build(res, model.Options{Name: "svc", Module: "example.com/svc"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, app := prototest.Build(t, prototest.Files(srcs), model.Options{Name: "svc", Module: "example.com/svc"}, inputs...)
 	return app
 }
 

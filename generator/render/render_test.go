@@ -1,13 +1,13 @@
 package render
 
 import (
-	"context"
 	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/new-service/new-service/generator/fixtures"
+	"github.com/new-service/new-service/generator/internal/prototest"
 	"github.com/new-service/new-service/generator/load"
 	"github.com/new-service/new-service/generator/model"
 	refproto "github.com/new-service/new-service/proto"
@@ -34,14 +34,7 @@ func tree(t *testing.T) fstest.MapFS {
 
 func reference(t *testing.T) (*model.App, *fixtures.Fixtures) {
 	t.Helper()
-	res, err := load.Load(context.Background(), load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := model.Build(res, model.Options{Name: "orders", Module: "example.com/orders"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, app := prototest.Build(t, load.Root{FS: refproto.FS, Dir: refproto.Dir}, model.Options{Name: "orders", Module: "example.com/orders"}, refproto.Files()...)
 	fx, err := fixtures.For(res, app)
 	if err != nil {
 		t.Fatal(err)
