@@ -262,13 +262,18 @@ func (c Config) checkTLS() error {
 // checkLimits reports a limit that is negative or too large for what it
 // sets.
 func (c Config) checkLimits() error {
+	// grpc-go starts every worker at once, each a goroutine kept for the
+	// life of the server: more than a few thousand only costs memory.
+	if c.StreamWorkers < 0 || c.StreamWorkers > maxStreamWorkers {
+		return fmt.Errorf("stream workers must be between 0 and %d", maxStreamWorkers)
+	}
 	for _, l := range []struct {
 		name string
 		n    int64
 	}{
 		{"max recv msg bytes", c.MaxRecvMsgBytes}, {"max send msg bytes", c.MaxSendMsgBytes},
 		{"max header bytes", c.MaxHeaderBytes}, {"max concurrent streams", c.MaxConcurrentStreams},
-		{"stream workers", c.StreamWorkers}, {"max connections", c.MaxConnections},
+		{"max connections", c.MaxConnections},
 	} {
 		if l.n < 0 || l.n > math.MaxInt32 {
 			return fmt.Errorf("%s must be between 0 and %d", l.name, math.MaxInt32)

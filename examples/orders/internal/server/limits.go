@@ -38,6 +38,9 @@ const maxStatusBytes = 16 << 10
 // than sending them and breaking the connection every REST call shares.
 const gatewayMaxHeaderListSize = 1 << 20
 
+// maxStreamWorkers bounds Config.StreamWorkers.
+const maxStreamWorkers = 4096
+
 // limitOptions are the gRPC server options that apply cfg's limits; a
 // zero limit is left at grpc-go's default.
 func limitOptions(cfg Config) []grpc.ServerOption {

@@ -200,8 +200,10 @@ func TestStreamWorkers(t *testing.T) {
 			t.Errorf("STREAM_WORKERS=%q: Serve: %v", workers, err)
 		}
 	}
-	if _, err := server.ParseConfig([]string{"-stream-workers", "-1"}, func(string) string { return "" }, io.Discard); err == nil {
-		t.Error("-stream-workers -1 was accepted")
+	for _, bad := range []string{"-1", "4097"} {
+		if _, err := server.ParseConfig([]string{"-stream-workers", bad}, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("-stream-workers %s was accepted", bad)
+		}
 	}
 }
 
