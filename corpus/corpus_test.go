@@ -5,11 +5,14 @@
 // in the table, from the module's root) and then the rendered service's
 // own `go vet ./...` and `go test ./...`.
 //
-// The protos are not copied into this repository: the go command fetches
-// each module from the module proxy into the module cache and verifies it
-// against the checksum in the table, which is the provenance and the proof
-// that nothing was modified. PROVENANCE.md lists repository, path and
-// license of every entry.
+// Where a Go module ships the protos, they are not copied into this
+// repository: the go command fetches the module from the module proxy into
+// the module cache and verifies it against the checksum in the table, which
+// is the provenance and the proof that nothing was modified. Google's own
+// APIs (googleapis) ship in no Go module, so the files one of them needs are
+// checked into testdata/googleapis byte for byte, as a partial checkout of
+// that repository. PROVENANCE.md lists repository, commit or version, path
+// and license of every entry.
 //
 // It builds and tests a dozen services, so it is skipped with -short.
 package corpus_test
@@ -30,9 +33,11 @@ import (
 type entry struct {
 	name string
 	// module, version and sum pin the Go module that ships the protos; the
-	// download fails if its content does not match sum.
+	// download fails if its content does not match sum. An entry without a
+	// module is a folder of this package's testdata, named by version.
 	module, version, sum string
-	// args are the flags of `new` a user would pass from the module's root.
+	// args are the flags of `new` a user would pass from the module's (or
+	// the folder's) root.
 	args []string
 }
 
@@ -91,6 +96,13 @@ var corpus = []entry{
 	// also linked into every gRPC binary.
 	{"cel-conformance", "cel.dev/expr", "v0.26.0", "h1:oLXvOF0jiYA5A/tmzU91pLEWZkKynhLJlC9Gw7PrKvs=",
 		[]string{"--proto", "proto/cel/expr/conformance/conformance_service.proto", "-I", "proto"}},
+	// Google Cloud's Policy Simulator, one service file of googleapis as a
+	// user with a checkout passes it: a google.* package, resource and
+	// client annotations, a long-running operation, a file of its own
+	// package and one of a sibling package (google/iam/v1) whose Go code is
+	// published in another module.
+	{"googleapis-policysimulator", "", "testdata/googleapis", "",
+		[]string{"--proto", "google/cloud/policysimulator/v1/simulator.proto", "-I", "."}},
 }
 
 func protoFlags(files ...string) []string {
@@ -109,11 +121,16 @@ func TestCorpus(t *testing.T) {
 	run(t, "..", nil, "go", "build", "-o", bin, "./cmd/new-service")
 	for _, e := range corpus {
 		t.Run(e.name, func(t *testing.T) {
-			dir := download(t, e)
+			dir := e.version
+			if e.module != "" {
+				dir = download(t, e)
+			}
 			svc := filepath.Join(t.TempDir(), "svc")
 			start := time.Now()
-			run(t, dir, nil, bin, append([]string{"new", "--module", "example.com/" + e.name}, append(e.args, svc)...)...)
+			out := run(t, dir, nil, bin, append([]string{"new", "--module", "example.com/" + e.name}, append(e.args, svc)...)...)
 			t.Logf("new: %v", time.Since(start).Round(100*time.Millisecond))
+			// new's own lines give the time of each step.
+			t.Logf("%s", out)
 			start = time.Now()
 			run(t, svc, nil, "go", "vet", "./...")
 			run(t, svc, nil, "go", "test", "-count=1", "./...")

@@ -228,8 +228,9 @@ func runSteps(ctx context.Context, dir string, opts Options) error {
 // maxOutput bounds how much of a failed step's output is shown.
 const maxOutput = 4000
 
-// tick is how often a slow step says that it is still running.
-const tick = 10 * time.Second
+// tick is how often a slow step says that it is still running; a
+// variable so that a test can shorten it.
+var tick = 10 * time.Second
 
 // run runs one step in dir and prints its progress: "name ... 1.2s" for a
 // quick step; for a slow one, a line every [tick] with the elapsed time and
