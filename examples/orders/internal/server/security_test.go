@@ -10,8 +10,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -364,6 +366,49 @@ func TestPolicy(t *testing.T) {
 			t.Errorf("REST %s %s: HTTP %d %s, want 403 with reason TEST_DENIED", b.verb, b.url, code, body)
 		}
 	})
+}
+
+// TestNoPolicyLogged checks that a server without an authorization policy
+// says so in one start-up line at info, and that one with a policy does
+// not.
+func TestNoPolicyLogged(t *testing.T) {
+	allow := auth.PolicyFunc(func(context.Context, platform.Caller, string) error { return nil })
+	for _, tc := range []struct {
+		name   string
+		policy auth.Policy
+		want   int
+	}{
+		{"no policy", nil, 1},
+		{"a policy", allow, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			_, _, stop, done := run(t, loopbackConfig(), slog.New(slog.NewJSONHandler(&out, nil)), server.WithPolicy(tc.policy))
+			stop()
+			if err := <-done; err != nil {
+				t.Fatalf("Serve: %v", err)
+			}
+			n := 0
+			for _, line := range out.lines() {
+				if line == "" {
+					continue
+				}
+				var entry struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(line), &entry); err != nil {
+					t.Fatalf("log line is not JSON: %v: %s", err, line)
+				}
+				if strings.HasPrefix(entry.Msg, "no authorization policy configured") {
+					n++
+					if entry.Level != "INFO" {
+						t.Errorf("logged at %s, want INFO: %s", entry.Level, line)
+					}
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d start-up lines saying no policy is configured, want %d; log:\n%s", n, tc.want, strings.Join(out.lines(), "\n"))
+			}
+		})
+	}
 }
 
 func TestAllowListOverMTLS(t *testing.T) {
