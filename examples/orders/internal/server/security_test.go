@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -435,6 +436,62 @@ func TestAllowListOverMTLS(t *testing.T) {
 		if tc.code == codes.OK && err != nil || tc.code != codes.OK && !apierr.Is(err, tc.code, tc.reason) {
 			t.Errorf("%s calling %s: %v, want %v %s", tc.principal, m.fullName, err, tc.code, tc.reason)
 		}
+	}
+}
+
+// TestReflectionSetting checks GRPC_REFLECTION: on by default, listing
+// every service of the API to grpcurl and the like; "false", as the
+// production overlay sets it, leaves the reflection service out.
+func TestReflectionSetting(t *testing.T) {
+	want := map[string]bool{}
+	for _, m := range methods {
+		service, _, _ := strings.Cut(strings.TrimPrefix(m.fullName, "/"), "/")
+		want[service] = true
+	}
+	for _, tc := range []struct {
+		env  string
+		code codes.Code
+	}{
+		{"", codes.OK},
+		{"false", codes.Unimplemented},
+	} {
+		t.Run("GRPC_REFLECTION="+tc.env, func(t *testing.T) {
+			parsed, err := server.ParseConfig(nil, func(k string) string {
+				if k == "GRPC_REFLECTION" {
+					return tc.env
+				}
+				return ""
+			}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := loopbackConfig()
+			cfg.Reflection = parsed.Reflection
+			srv, _, stop, done := run(t, cfg, nil)
+			defer func() { stop(); <-done }()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			stream, err := reflectionpb.NewServerReflectionClient(dial(t, srv)).ServerReflectionInfo(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An absent service ends the stream: Send may see io.EOF, Recv
+			// the status.
+			_ = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+			resp, err := stream.Recv()
+			if status.Code(err) != tc.code {
+				t.Fatalf("ListServices: %v, want %v", err, tc.code)
+			}
+			listed := map[string]bool{}
+			for _, s := range resp.GetListServicesResponse().GetService() {
+				listed[s.GetName()] = true
+			}
+			for service := range want {
+				if tc.code == codes.OK && !listed[service] {
+					t.Errorf("reflection does not list %s (it lists %v)", service, listed)
+				}
+			}
+		})
 	}
 }
 
