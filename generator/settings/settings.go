@@ -245,6 +245,11 @@ func Validate(s model.Settings) error {
 			}
 		}
 	}
+	if len(s.Authz) > 0 && !s.TLS.ClientCA {
+		// Identities come only from verified client certificates: without
+		// mTLS every listed method would refuse every caller.
+		return bad("authz", "needs mTLS: set tls.secret and tls.client_ca: true, so that callers present the certificates whose identities the allow-list names")
+	}
 	for i, p := range s.BufPlugins {
 		if len(p.Local) == 0 || p.Local[0] == "" {
 			return bad("buf_plugins", "entry %d: local is empty; give the plugin's command, e.g. [go, tool, -modfile=tools.go.mod, protoc-gen-doc]", i+1)
