@@ -203,13 +203,20 @@ func (c *chain) recovered(ctx context.Context, fullMethod string, p any) error {
 
 // streamKind is a stream's grpc.method_type in the access log.
 func streamKind(info *grpc.StreamServerInfo) string {
+	return methodType(info.IsClientStream, info.IsServerStream)
+}
+
+// methodType is a method's grpc_type label and grpc.method_type field.
+func methodType(clientStream, serverStream bool) string {
 	switch {
-	case !info.IsClientStream:
-		return "server_stream"
-	case !info.IsServerStream:
+	case clientStream && serverStream:
+		return "bidi_stream"
+	case clientStream:
 		return "client_stream"
+	case serverStream:
+		return "server_stream"
 	}
-	return "bidi_stream"
+	return "unary"
 }
 
 // serverStream is the stream the handler gets: its context (the caller,

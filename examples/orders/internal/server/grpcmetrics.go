@@ -95,15 +95,7 @@ func (m *serverMetrics) Collect(ch chan<- prometheus.Metric) {
 func (m *serverMetrics) initialize(s *grpc.Server) {
 	for service, info := range s.GetServiceInfo() {
 		for _, method := range info.Methods {
-			typ := "unary"
-			switch {
-			case method.IsClientStream && method.IsServerStream:
-				typ = "bidi_stream"
-			case method.IsClientStream:
-				typ = "client_stream"
-			case method.IsServerStream:
-				typ = "server_stream"
-			}
+			typ := methodType(method.IsClientStream, method.IsServerStream)
 			mm := &methodMetrics{
 				started:  m.started.WithLabelValues(typ, service, method.Name),
 				received: m.received.WithLabelValues(typ, service, method.Name),

@@ -263,7 +263,7 @@ func TestAccessLog(t *testing.T) {
 
 	want := map[string]any{
 		"msg": "finished call", "grpc.service": service, "grpc.method": name,
-		"grpc.code": "NotFound", "trace_id": parentTrace, "request_id": "fault:code=5/logged",
+		"grpc.method_type": "unary", "grpc.code": "NotFound", "trace_id": parentTrace, "request_id": "fault:code=5/logged",
 	}
 	for _, line := range out.lines() {
 		var entry map[string]any

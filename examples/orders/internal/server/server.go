@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 		tracing:   tracing,
 		metrics:   s.metrics,
 		callers:   s.callers,
-		access:    accessLog{logger: logger},
+		access:    newAccessLog(logger),
 		out:       outgoing{exposeDebug: cfg.ExposeDebugDetails},
 		budgets:   cfg.MethodDeadlines,
 		fallback:  cfg.DefaultDeadline,
@@ -238,6 +238,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, opts ...Option) (
 	// absent-data alerts work before the first call.
 	s.metrics.initialize(s.grpc)
 	tracing.initialize(s.grpc)
+	ch.access.initialize(s.grpc)
 	s.updateHealth()
 	return s, nil
 }
