@@ -335,6 +335,33 @@ func TestCertificateRotation(t *testing.T) {
 	}
 }
 
+// TestClientCARotation adds a second CA to TLS_CLIENT_CA_FILE while the
+// server runs, as a CA rotation does: a client whose certificate the new
+// CA issued is refused before and accepted after, without a restart.
+func TestClientCARotation(t *testing.T) {
+	ca := newCA(t)
+	srv, _, dir := startTLS(t, ca, true, nil)
+	next := newCA(t)
+	cfg := ca.clientTLS(t, "") // trusts the server's certificate
+	certPEM, keyPEM := next.issue(t, 200, "client", "spiffe://test/next")
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Certificates = []tls.Certificate{pair}
+	addr := srv.GRPCAddr().String()
+	if err := checkHealth(t, addr, credentials.NewTLS(cfg)); status.Code(err) != codes.Unavailable {
+		t.Fatalf("client of a CA not yet trusted: %v, want UNAVAILABLE (refused)", err)
+	}
+	bundle := append(append([]byte{}, ca.pem...), next.pem...)
+	if err := os.WriteFile(filepath.Join(dir, "ca.crt"), bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkHealth(t, addr, credentials.NewTLS(cfg)); err != nil {
+		t.Errorf("client of the CA added to the bundle: %v, want it accepted", err)
+	}
+}
+
 func TestPolicy(t *testing.T) {
 	deny := auth.PolicyFunc(func(ctx context.Context, c platform.Caller, method string) error {
 		if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
