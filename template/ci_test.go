@@ -252,3 +252,49 @@ func checkGoTools(t *testing.T, r rendered, steps []step) {
 		}
 	}
 }
+
+// TestToolsOutOfGoMod checks that go.mod, which dependency scanners read,
+// holds no development tool: buf and the task runner (with the cloud SDKs
+// of its remote Taskfiles) are in tools.go.mod, and go.mod's tools are only
+// the protoc plugins whose generated code must match its runtime libraries.
+func TestToolsOutOfGoMod(t *testing.T) {
+	plugins := []string{
+		"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway",
+		"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2",
+		"google.golang.org/grpc/cmd/protoc-gen-go-grpc",
+		"google.golang.org/protobuf/cmd/protoc-gen-go",
+	}
+	for _, svc := range services(t) {
+		t.Run(svc.name, func(t *testing.T) {
+			mod, err := modfile.Parse("go.mod", svc.file(t, "go.mod"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tool := range mod.Tool {
+				if !slices.Contains(plugins, tool.Path) {
+					t.Errorf("go.mod declares the tool %s; development tools go in tools.go.mod", tool.Path)
+				}
+			}
+			for _, r := range mod.Require {
+				for _, dev := range []string{"github.com/go-task/", "github.com/bufbuild/buf"} {
+					if strings.HasPrefix(r.Mod.Path, dev) {
+						t.Errorf("go.mod requires %s, a development tool's module; it belongs in tools.go.mod", r.Mod.Path)
+					}
+				}
+			}
+			tools, err := modfile.Parse("tools.go.mod", svc.file(t, "tools.go.mod"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, tool := range tools.Tool {
+				names = append(names, tool.Path)
+			}
+			for _, want := range []string{"github.com/bufbuild/buf/cmd/buf", "github.com/go-task/task/v3/cmd/task"} {
+				if !slices.Contains(names, want) {
+					t.Errorf("tools.go.mod lacks the tool %s (it has %v)", want, names)
+				}
+			}
+		})
+	}
+}

@@ -2,8 +2,10 @@ module github.com/new-service/new-service/examples/orders
 
 go 1.26.4
 
-// The protoc plugins and the task runner, pinned so that `go tool task
-// generate` produces the same code on every machine, offline.
+// The protoc plugins, pinned beside the runtime libraries whose versions
+// their generated code must match, so that generation gives the same code
+// on every machine, offline. buf and the task runner live in tools.go.mod,
+// so that this file lists what the service is built from.
 tool (
 	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway
 	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2

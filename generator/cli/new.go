@@ -94,10 +94,10 @@ func runNew(ctx context.Context, args []string, stdout io.Writer) error {
 		if in.Protos, err = load.Resolve(f.protos, f.includes); err != nil {
 			return err
 		}
-		in.Settings, in.SettingsFile = nil, ""
+		in.Settings, in.SettingsFile, in.SettingsContent = nil, "", nil
 	}
 	if f.settingsFile != "" {
-		if in.Settings, err = startSettings(f.settingsFile, in.Settings, opts); err != nil {
+		if in.Settings, in.SettingsContent, err = startSettings(f.settingsFile, in.Settings, opts); err != nil {
 			return err
 		}
 		in.SettingsFile = f.settingsFile

@@ -107,7 +107,7 @@ func plan(ctx context.Context, dir string, force bool) (*write.Plan, error) {
 	}
 	out, err := pipeline.Generate(ctx, pipeline.Input{
 		Protos: in, Name: lock.Name, Module: lock.Module, Generator: Version(),
-		Settings: &s, SettingsFile: settingsPath,
+		Settings: &s, SettingsFile: settingsPath, SettingsContent: content,
 	})
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/new-service/new-service/generator/fixtures"
 	"github.com/new-service/new-service/generator/load"
@@ -31,8 +30,10 @@ type Input struct {
 	// every default.
 	Settings *model.Settings
 	// SettingsFile is where Settings were read from, for messages about
-	// them; "" when they are the defaults.
-	SettingsFile string
+	// them; "" when they are the defaults. SettingsContent is its content,
+	// for the line a message names.
+	SettingsFile    string
+	SettingsContent []byte
 }
 
 // Output is a rendered service: its model, its tests' fixtures and its
@@ -60,7 +61,7 @@ func Generate(ctx context.Context, in Input) (*Output, error) {
 	}
 	if err := settingsfile.CheckAgainst(settings, app); err != nil {
 		if in.SettingsFile != "" {
-			return nil, fmt.Errorf("%s: %w", in.SettingsFile, err)
+			return nil, settingsfile.Locate(in.SettingsFile, in.SettingsContent, err)
 		}
 		return nil, err
 	}
@@ -95,11 +96,12 @@ func Reference(name, module, generator string) (Input, error) {
 		return Input{}, err
 	}
 	return Input{
-		Protos:       load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()},
-		Name:         name,
-		Module:       module,
-		Generator:    generator,
-		Settings:     &s,
-		SettingsFile: refproto.SettingsFile,
+		Protos:          load.Input{Roots: []load.Root{{FS: refproto.FS, Dir: refproto.Dir}}, Files: refproto.Files()},
+		Name:            name,
+		Module:          module,
+		Generator:       generator,
+		Settings:        &s,
+		SettingsFile:    refproto.SettingsFile,
+		SettingsContent: refproto.Settings,
 	}, nil
 }

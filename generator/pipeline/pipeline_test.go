@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -27,8 +28,8 @@ func TestReference(t *testing.T) {
 	}
 }
 
-// TestSettingsErrors proves a settings problem names the settings file: a
-// bad value by line, a service the protos lack by file.
+// TestSettingsErrors proves a settings problem names the settings file and
+// the line: a bad value, and a service the protos lack.
 func TestSettingsErrors(t *testing.T) {
 	if _, err := pipeline.ReadSettings("orders", "example.com/orders", "svc/new-service.yaml", []byte("replicas: 3\nobjective: 120\n")); err == nil || !strings.HasPrefix(err.Error(), "svc/new-service.yaml:2: objective") {
 		t.Errorf("ReadSettings: got %v, want an error at svc/new-service.yaml:2", err)
@@ -38,7 +39,7 @@ func TestSettingsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Settings.MainService = "acme.orders.v1.Missing"
-	if _, err := pipeline.Generate(context.Background(), in); err == nil || !strings.Contains(err.Error(), "new-service.yaml: main_service") {
-		t.Errorf("Generate: got %v, want an error naming new-service.yaml and main_service", err)
+	if _, err := pipeline.Generate(context.Background(), in); err == nil || !regexp.MustCompile(`new-service\.yaml:\d+: main_service`).MatchString(err.Error()) {
+		t.Errorf("Generate: got %v, want an error naming new-service.yaml, the line and main_service", err)
 	}
 }

@@ -45,16 +45,30 @@ func Parse(name string, content []byte, defaults model.Settings) (model.Settings
 		return model.Settings{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if err := Validate(s); err != nil {
-		var line int
-		if key := settingKey(err); key != "" {
-			line = lineOf(content, key)
-		}
-		if line > 0 {
-			return model.Settings{}, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		return model.Settings{}, fmt.Errorf("%s: %w", name, err)
+		return model.Settings{}, Locate(name, content, err)
 	}
 	return s, nil
+}
+
+// Locate prefixes err, an error of [Validate] or [CheckAgainst], with the
+// settings file name and the line of content (the file's content) that
+// sets what err is about: the map entry at fault when there is one, else
+// the setting.
+func Locate(name string, content []byte, err error) error {
+	var se *settingError
+	line := 0
+	if errors.As(err, &se) {
+		line = lineOf(content, se.key)
+		if se.entry != "" && line > 0 {
+			if l := entryLine(content, line, se.entry); l > 0 {
+				line = l
+			}
+		}
+	}
+	if line > 0 {
+		return fmt.Errorf("%s:%d: %w", name, line, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
@@ -84,20 +98,14 @@ func settingNames() []string {
 	return names
 }
 
-// settingError is a setting with a bad value.
+// settingError is a setting with a bad value: key is the top-level
+// setting, entry the key of its map entry at fault ("" for the setting as
+// a whole).
 type settingError struct {
-	key, msg string
+	key, entry, msg string
 }
 
 func (e *settingError) Error() string { return e.key + ": " + e.msg }
-
-func settingKey(err error) string {
-	var se *settingError
-	if errors.As(err, &se) {
-		return se.key
-	}
-	return ""
-}
 
 // lineOf finds the line a top-level key is set on.
 func lineOf(content []byte, key string) int {
@@ -107,6 +115,18 @@ func lineOf(content []byte, key string) int {
 		return 0
 	}
 	return bytes.Count(content[:loc[0]], []byte("\n")) + 1
+}
+
+// entryLine finds the line, after the line from, that sets the map entry
+// key (indented, quoted or not).
+func entryLine(content []byte, from int, key string) int {
+	re := regexp.MustCompile(`^\s+["']?` + regexp.QuoteMeta(key) + `["']?\s*:`)
+	for i, line := range bytes.Split(content, []byte("\n")) {
+		if i+1 > from && re.Match(line) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // Backstage's rules for an entity name (at most 63 characters) and a
@@ -147,6 +167,10 @@ var quantityRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$
 func Validate(s model.Settings) error {
 	bad := func(key, format string, args ...any) error {
 		return &settingError{key: key, msg: fmt.Sprintf(format, args...)}
+	}
+	// badEntry is bad for the entry of a map setting.
+	badEntry := func(key, entry, format string, args ...any) error {
+		return &settingError{key: key, entry: entry, msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case s.Objective <= 0 || s.Objective >= 100:
@@ -210,16 +234,21 @@ func Validate(s model.Settings) error {
 	for _, m := range slices.Sorted(maps.Keys(s.Authz)) {
 		ids := s.Authz[m]
 		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
-			return bad("authz", "%q: key a method as pkg.Service/Method", m)
+			return badEntry("authz", m, "%q: key a method as pkg.Service/Method", m)
 		}
 		if len(ids) == 0 {
-			return bad("authz", "%q: list at least one caller identity (a SPIFFE ID such as spiffe://example.org/ns/default/sa/web, or a certificate common name), or remove the method", m)
+			return badEntry("authz", m, "%q: list at least one caller identity (a SPIFFE ID such as spiffe://example.org/ns/default/sa/web, or a certificate common name), or remove the method", m)
 		}
 		for _, id := range ids {
 			if strings.TrimSpace(id) == "" {
-				return bad("authz", "%q: an empty identity; write the SPIFFE ID or common name", m)
+				return badEntry("authz", m, "%q: an empty identity; write the SPIFFE ID or common name", m)
 			}
 		}
+	}
+	if len(s.Authz) > 0 && !s.TLS.ClientCA {
+		// Identities come only from verified client certificates: without
+		// mTLS every listed method would refuse every caller.
+		return bad("authz", "needs mTLS: set tls.secret and tls.client_ca: true, so that callers present the certificates whose identities the allow-list names")
 	}
 	for i, p := range s.BufPlugins {
 		if len(p.Local) == 0 || p.Local[0] == "" {
@@ -232,10 +261,10 @@ func Validate(s model.Settings) error {
 	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
 		d := s.MethodDeadlines[m]
 		if !strings.Contains(m, "/") || strings.HasPrefix(m, "/") {
-			return bad("method_deadlines", "%q: key a method as pkg.Service/Method", m)
+			return badEntry("method_deadlines", m, "%q: key a method as pkg.Service/Method", m)
 		}
 		if d <= 0 {
-			return bad("method_deadlines", "%q: %v must be positive", m, d)
+			return badEntry("method_deadlines", m, "%q: %v must be positive", m, d)
 		}
 	}
 	return nil
@@ -257,12 +286,12 @@ func CheckAgainst(s model.Settings, app *model.App) error {
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.MethodDeadlines)) {
 		if !methods[m] {
-			return &settingError{key: "method_deadlines", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
+			return &settingError{key: "method_deadlines", entry: m, msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
 		}
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.Authz)) {
 		if !methods[m] {
-			return &settingError{key: "authz", msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
+			return &settingError{key: "authz", entry: m, msg: fmt.Sprintf("%q is not a method of the protos; key a method as pkg.Service/Method", m)}
 		}
 	}
 	return nil

@@ -13,8 +13,9 @@ func TestParseSecurity(t *testing.T) {
 	}{
 		{"client CA without secret", "replicas: 3\ntls:\n  client_ca: true\n", "new-service.yaml:2: tls: client_ca needs secret"},
 		{"bad secret name", "tls:\n  secret: Orders_TLS\n", `new-service.yaml:1: tls: secret "Orders_TLS" is not a Kubernetes object name`},
-		{"authz key", "objective: 99\nauthz:\n  /pkg.S/M: [spiffe://a]\n", `new-service.yaml:2: authz: "/pkg.S/M": key a method as pkg.Service/Method`},
-		{"authz empty list", "authz:\n  pkg.S/M: []\n", `new-service.yaml:1: authz: "pkg.S/M": list at least one caller identity`},
+		{"authz key", "objective: 99\nauthz:\n  /pkg.S/M: [spiffe://a]\n", `new-service.yaml:3: authz: "/pkg.S/M": key a method as pkg.Service/Method`},
+		{"authz empty list", "authz:\n  pkg.S/M: []\n", `new-service.yaml:2: authz: "pkg.S/M": list at least one caller identity`},
+		{"authz without mTLS", "tls:\n  secret: orders-tls\nauthz:\n  pkg.S/M: [web]\n", `new-service.yaml:3: authz: needs mTLS: set tls.secret and tls.client_ca: true`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("new-service.yaml", []byte(tc.content), model.DefaultSettings("orders", "example.com/orders"))
@@ -29,6 +30,33 @@ func TestParseSecurity(t *testing.T) {
 	}
 	if !s.TLS.Enabled() || !s.TLS.ClientCA || s.Authz["pkg.S/M"][0] != "spiffe://example.org/web" {
 		t.Errorf("Parse = %+v %v", s.TLS, s.Authz)
+	}
+}
+
+// TestCheckAgainstLine checks that a setting naming what the protos lack
+// is reported at the line of the entry at fault.
+func TestCheckAgainstLine(t *testing.T) {
+	app := &model.App{Services: []*model.Service{{FullName: "pkg.S", Methods: []*model.Method{{Name: "A"}}}}}
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"authz", "objective: 99\nauthz:\n  pkg.S/A: [web]\n  \"pkg.S/B\": [web]\ntls: {secret: s, client_ca: true}\n", `new-service.yaml:4: authz: "pkg.S/B" is not a method of the protos`},
+		{"method_deadlines", "method_deadlines:\n  pkg.S/A: 1s\n  pkg.S/C: 2s\nauthz: {}\n", `new-service.yaml:3: method_deadlines: "pkg.S/C" is not a method of the protos`},
+		{"main_service", "replicas: 3\nmain_service: pkg.T\n", `new-service.yaml:2: main_service: "pkg.T" is not a service of the protos`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse("new-service.yaml", []byte(tc.content), model.DefaultSettings("orders", "example.com/orders"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckAgainst(s, app)
+			if err == nil {
+				t.Fatal("CheckAgainst: nil, want an error")
+			}
+			if got := Locate("new-service.yaml", []byte(tc.content), err).Error(); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("Locate: %s, want it to start %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -82,8 +82,8 @@ func Apply(ctx context.Context, dir string, plan *Plan, opts Options) error {
 			return err
 		}
 	}
-	if len(plan.Requires) > 0 {
-		if err := requireAll(filepath.Join(work, filepath.FromSlash(plan.ModFile)), plan.Requires); err != nil {
+	if len(plan.Requires) > 0 || len(plan.DropTools) > 0 {
+		if err := requireAll(filepath.Join(work, filepath.FromSlash(plan.ModFile)), plan.Requires, plan.DropTools); err != nil {
 			return err
 		}
 	}

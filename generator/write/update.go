@@ -43,6 +43,10 @@ const (
 	HandEdited Kind = "edited"
 	// Raised raises a requirement of go.mod to the template's version.
 	Raised Kind = "upgrade"
+	// MovedTool drops a tool from go.mod that the template now declares in
+	// tools.go.mod (the task runner, since template 3), so that go.mod lists
+	// only what the service is built from.
+	MovedTool Kind = "untool"
 )
 
 // Change is one thing update does or reports.
@@ -64,7 +68,9 @@ type Plan struct {
 	// Requires are requirements (module@version) of the module file
 	// ModFile (the file the render table owns as [render.Module]) to raise.
 	Requires []string
-	ModFile  string
+	// DropTools are tools of ModFile to drop (see [MovedTool]).
+	DropTools []string
+	ModFile   string
 	// From and To are the lock before and after the update: the generator
 	// and template versions a summary reports.
 	From, To Lock
@@ -96,7 +102,9 @@ func (p *Plan) Count(k Kind) int {
 }
 
 // Empty reports whether applying the plan would change nothing.
-func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 && len(p.Requires) == 0 }
+func (p *Plan) Empty() bool {
+	return len(p.Writes) == 0 && len(p.Removes) == 0 && len(p.Requires) == 0 && len(p.DropTools) == 0
+}
 
 // PlanUpdate compares what the generator renders now with the service in
 // dir and its lock, and plans the update that new-service's ownership rules
@@ -138,7 +146,14 @@ func PlanUpdate(dir string, files render.Files, old *Lock, next Lock, force bool
 				for _, r := range reqs {
 					p.Changes = append(p.Changes, Change{Kind: Raised, Path: rel, Note: r})
 				}
-				p.Requires, p.ModFile = reqs, rel
+				moved, err := movedTools(disk, files[toolsModFile].Content)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", rel, err)
+				}
+				for _, tool := range moved {
+					p.Changes = append(p.Changes, Change{Kind: MovedTool, Path: rel, Note: tool + ": now in " + toolsModFile})
+				}
+				p.Requires, p.DropTools, p.ModFile = reqs, moved, rel
 			} else {
 				p.add(Change{Kind: Created, Path: rel}, rel, f.Content)
 			}
@@ -297,6 +312,33 @@ func raise(have, want []byte) ([]string, error) {
 	return out, nil
 }
 
+// toolsModFile is the module file of the service's development tools.
+const toolsModFile = "tools.go.mod"
+
+// movedTools returns the tools the service's go.mod declares that the
+// template's tools.go.mod (tools, nil when not rendered) declares: they
+// moved there, and go.mod keeps only the tools the user added.
+func movedTools(have, tools []byte) ([]string, error) {
+	if tools == nil {
+		return nil, nil
+	}
+	hf, err := modfile.Parse("go.mod", have, nil)
+	if err != nil {
+		return nil, err
+	}
+	tf, err := modfile.Parse("template "+toolsModFile, tools, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range hf.Tool {
+		if slices.ContainsFunc(tf.Tool, func(x *modfile.Tool) bool { return x.Path == t.Path }) {
+			out = append(out, t.Path)
+		}
+	}
+	return out, nil
+}
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -306,9 +348,10 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// requireAll raises go.mod's requirements to the given module@versions. The
-// post-steps' go mod tidy then settles the rest of the graph and go.sum.
-func requireAll(gomod string, reqs []string) error {
+// requireAll raises go.mod's requirements to the given module@versions and
+// drops the given tools. The post-steps' go mod tidy then settles the rest
+// of the graph and go.sum.
+func requireAll(gomod string, reqs, dropTools []string) error {
 	b, err := os.ReadFile(gomod)
 	if err != nil {
 		return err
@@ -320,6 +363,11 @@ func requireAll(gomod string, reqs []string) error {
 	for _, r := range reqs {
 		mod, version, _ := strings.Cut(r, "@")
 		if err := f.AddRequire(mod, version); err != nil {
+			return err
+		}
+	}
+	for _, tool := range dropTools {
+		if err := f.DropTool(tool); err != nil {
 			return err
 		}
 	}

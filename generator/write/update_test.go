@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/modfile"
 
 	"github.com/new-service/new-service/generator/render"
 )
@@ -92,6 +93,57 @@ func TestPlanUpdate(t *testing.T) {
 				t.Errorf("writes f = %q, want %q", got, tt.writes)
 			}
 		})
+	}
+}
+
+// TestPlanUpdateMovedTools checks that update drops from go.mod the tools
+// the template moved to tools.go.mod, keeps the tools the user added, and
+// that check then sees nothing to do.
+func TestPlanUpdateMovedTools(t *testing.T) {
+	dir := t.TempDir()
+	have := gomod + "\ntool (\n\tgithub.com/go-task/task/v3/cmd/task\n\tgolang.org/x/tools/cmd/stringer\n\tgoogle.golang.org/protobuf/cmd/protoc-gen-go\n)\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(have), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := render.Files{
+		"go.mod":       {Content: []byte(gomod + "\ntool google.golang.org/protobuf/cmd/protoc-gen-go\n"), Owner: render.Module},
+		"tools.go.mod": {Content: []byte("module example.com/svc\n\ngo 1.26\n\ntool github.com/go-task/task/v3/cmd/task\n"), Owner: render.Generated},
+	}
+	old := &Lock{Generated: map[string]string{}, Scaffolded: map[string]string{}}
+	p, err := PlanUpdate(dir, files, old, NewLock(Lock{}, files), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{{Kind: MovedTool, Path: "go.mod", Note: "github.com/go-task/task/v3/cmd/task: now in tools.go.mod"}}
+	var changes []Change
+	for _, c := range p.Changes {
+		if c.Path == "go.mod" {
+			changes = append(changes, c)
+		}
+	}
+	if diff := cmp.Diff(want, changes); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if err := requireAll(filepath.Join(dir, "go.mod"), p.Requires, p.DropTools); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.Parse("go.mod", got, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tools []string
+	for _, tool := range f.Tool {
+		tools = append(tools, tool.Path)
+	}
+	if diff := cmp.Diff([]string{"golang.org/x/tools/cmd/stringer", "google.golang.org/protobuf/cmd/protoc-gen-go"}, tools); diff != "" {
+		t.Errorf("go.mod's tools after the update (-want +got):\n%s", diff)
+	}
+	if moved, err := movedTools(got, files["tools.go.mod"].Content); err != nil || len(moved) > 0 {
+		t.Errorf("after the update, movedTools = %v, %v; want none", moved, err)
 	}
 }
 

@@ -195,7 +195,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	add("tls-cert-file", "TLS_CERT_FILE", "PEM certificate the gRPC and REST listeners serve TLS with (empty: plaintext)", (*stringValue)(&cfg.TLSCertFile))
 	add("tls-key-file", "TLS_KEY_FILE", "PEM private key of -tls-cert-file", (*stringValue)(&cfg.TLSKeyFile))
 	add("tls-client-ca-file", "TLS_CLIENT_CA_FILE", "PEM CA bundle gRPC client certificates must verify against (empty: none asked)", (*stringValue)(&cfg.TLSClientCAFile))
-	add("trusted-proxies", "TRUSTED_PROXIES", "CIDRs of proxies whose x-forwarded-for is believed: 10.0.0.0/8,...", (*prefixesValue)(&cfg.TrustedProxies))
+	add("trusted-proxies", "TRUSTED_PROXIES", "CIDRs of proxies whose x-forwarded-for is believed: 10.0.0.0/8,... (empty: none)", (*prefixesValue)(&cfg.TrustedProxies))
 
 	// Limits
 	add("max-recv-msg-bytes", "MAX_RECV_MSG_BYTES", "largest gRPC request message", (*int64Value)(&cfg.MaxRecvMsgBytes))

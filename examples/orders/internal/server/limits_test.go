@@ -315,6 +315,57 @@ func TestHTTPTimeouts(t *testing.T) {
 	})
 }
 
+// TestMaxConnections holds MaxConnections REST connections open: a
+// connection past them is not served until one of them closes (it waits
+// in the accept queue, it is not refused).
+func TestMaxConnections(t *testing.T) {
+	cfg := loopbackConfig()
+	cfg.MaxConnections = 2
+	srv, _, stop, done := run(t, cfg, nil)
+	defer func() { stop(); <-done }()
+
+	type client struct {
+		conn net.Conn
+		r    *bufio.Reader
+	}
+	connect := func(t *testing.T) client {
+		t.Helper()
+		conn, err := net.Dial("tcp", srv.HTTPAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "GET /no/such/route HTTP/1.1\r\nHost: x\r\n\r\n")
+		return client{conn, bufio.NewReader(conn)}
+	}
+	// answered reads the response to the request connect sent, waiting
+	// at most wait.
+	answered := func(t *testing.T, c client, wait time.Duration) error {
+		t.Helper()
+		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+		resp, err := http.ReadResponse(c.r, nil)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
+	held := []client{connect(t), connect(t)}
+	for i, c := range held {
+		if err := answered(t, c, 5*time.Second); err != nil {
+			t.Fatalf("connection %d of %d: %v", i+1, cfg.MaxConnections, err)
+		}
+	}
+	extra := connect(t)
+	if err := answered(t, extra, 300*time.Millisecond); err == nil {
+		t.Fatalf("a connection past MaxConnections=%d was served at once", cfg.MaxConnections)
+	}
+	held[0].conn.Close()
+	if err := answered(t, extra, 5*time.Second); err != nil {
+		t.Errorf("the waiting connection once a slot was free: %v", err)
+	}
+}
+
 // TestDrainClosesREST checks that REST responses carry Connection: close
 // once the drain began, so keep-alive clients move on before the server
 // stops.

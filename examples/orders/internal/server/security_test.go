@@ -10,8 +10,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -30,6 +32,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/new-service/new-service/examples/orders/apierr"
@@ -332,6 +335,33 @@ func TestCertificateRotation(t *testing.T) {
 	}
 }
 
+// TestClientCARotation adds a second CA to TLS_CLIENT_CA_FILE while the
+// server runs, as a CA rotation does: a client whose certificate the new
+// CA issued is refused before and accepted after, without a restart.
+func TestClientCARotation(t *testing.T) {
+	ca := newCA(t)
+	srv, _, dir := startTLS(t, ca, true, nil)
+	next := newCA(t)
+	cfg := ca.clientTLS(t, "") // trusts the server's certificate
+	certPEM, keyPEM := next.issue(t, 200, "client", "spiffe://test/next")
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Certificates = []tls.Certificate{pair}
+	addr := srv.GRPCAddr().String()
+	if err := checkHealth(t, addr, credentials.NewTLS(cfg)); status.Code(err) != codes.Unavailable {
+		t.Fatalf("client of a CA not yet trusted: %v, want UNAVAILABLE (refused)", err)
+	}
+	bundle := append(append([]byte{}, ca.pem...), next.pem...)
+	if err := os.WriteFile(filepath.Join(dir, "ca.crt"), bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkHealth(t, addr, credentials.NewTLS(cfg)); err != nil {
+		t.Errorf("client of the CA added to the bundle: %v, want it accepted", err)
+	}
+}
+
 func TestPolicy(t *testing.T) {
 	deny := auth.PolicyFunc(func(ctx context.Context, c platform.Caller, method string) error {
 		if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
@@ -366,6 +396,49 @@ func TestPolicy(t *testing.T) {
 	})
 }
 
+// TestNoPolicyLogged checks that a server without an authorization policy
+// says so in one start-up line at info, and that one with a policy does
+// not.
+func TestNoPolicyLogged(t *testing.T) {
+	allow := auth.PolicyFunc(func(context.Context, platform.Caller, string) error { return nil })
+	for _, tc := range []struct {
+		name   string
+		policy auth.Policy
+		want   int
+	}{
+		{"no policy", nil, 1},
+		{"a policy", allow, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			_, _, stop, done := run(t, loopbackConfig(), slog.New(slog.NewJSONHandler(&out, nil)), server.WithPolicy(tc.policy))
+			stop()
+			if err := <-done; err != nil {
+				t.Fatalf("Serve: %v", err)
+			}
+			n := 0
+			for _, line := range out.lines() {
+				if line == "" {
+					continue
+				}
+				var entry struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(line), &entry); err != nil {
+					t.Fatalf("log line is not JSON: %v: %s", err, line)
+				}
+				if strings.HasPrefix(entry.Msg, "no authorization policy configured") {
+					n++
+					if entry.Level != "INFO" {
+						t.Errorf("logged at %s, want INFO: %s", entry.Level, line)
+					}
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d start-up lines saying no policy is configured, want %d; log:\n%s", n, tc.want, strings.Join(out.lines(), "\n"))
+			}
+		})
+	}
+}
+
 func TestAllowListOverMTLS(t *testing.T) {
 	m := unaryMethod(t)
 	ca := newCA(t)
@@ -390,6 +463,62 @@ func TestAllowListOverMTLS(t *testing.T) {
 		if tc.code == codes.OK && err != nil || tc.code != codes.OK && !apierr.Is(err, tc.code, tc.reason) {
 			t.Errorf("%s calling %s: %v, want %v %s", tc.principal, m.fullName, err, tc.code, tc.reason)
 		}
+	}
+}
+
+// TestReflectionSetting checks GRPC_REFLECTION: on by default, listing
+// every service of the API to grpcurl and the like; "false", as the
+// production overlay sets it, leaves the reflection service out.
+func TestReflectionSetting(t *testing.T) {
+	want := map[string]bool{}
+	for _, m := range methods {
+		service, _, _ := strings.Cut(strings.TrimPrefix(m.fullName, "/"), "/")
+		want[service] = true
+	}
+	for _, tc := range []struct {
+		env  string
+		code codes.Code
+	}{
+		{"", codes.OK},
+		{"false", codes.Unimplemented},
+	} {
+		t.Run("GRPC_REFLECTION="+tc.env, func(t *testing.T) {
+			parsed, err := server.ParseConfig(nil, func(k string) string {
+				if k == "GRPC_REFLECTION" {
+					return tc.env
+				}
+				return ""
+			}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := loopbackConfig()
+			cfg.Reflection = parsed.Reflection
+			srv, _, stop, done := run(t, cfg, nil)
+			defer func() { stop(); <-done }()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			stream, err := reflectionpb.NewServerReflectionClient(dial(t, srv)).ServerReflectionInfo(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An absent service ends the stream: Send may see io.EOF, Recv
+			// the status.
+			_ = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+			resp, err := stream.Recv()
+			if status.Code(err) != tc.code {
+				t.Fatalf("ListServices: %v, want %v", err, tc.code)
+			}
+			listed := map[string]bool{}
+			for _, s := range resp.GetListServicesResponse().GetService() {
+				listed[s.GetName()] = true
+			}
+			for service := range want {
+				if tc.code == codes.OK && !listed[service] {
+					t.Errorf("reflection does not list %s (it lists %v)", service, listed)
+				}
+			}
+		})
 	}
 }
 

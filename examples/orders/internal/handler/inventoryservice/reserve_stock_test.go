@@ -311,6 +311,19 @@ func TestReserveStockInvalid(t *testing.T) {
 			req:        reserveRequest("r", 0, line("A", 0), line("B", 1), line("C", -1), line("D", maxUnits+1)),
 			wantFields: []string{"lines[0].quantity", "lines[2].quantity", "lines[3].quantity"},
 		},
+		{
+			// Past maxLines the lines are not checked one by one: one
+			// violation, however many bad lines.
+			name: "lines over maxLines",
+			req: func() *inventoryv1.ReserveStockRequest {
+				lines := make([]*inventoryv1.ReserveStockRequest_Line, maxLines+1)
+				for i := range lines {
+					lines[i] = line("", 0)
+				}
+				return reserveRequest("r", 0, lines...)
+			}(),
+			wantFields: []string{"lines"},
+		},
 		{name: "negative ttl", req: reserveRequest("r", -time.Second, line("A", 1)), wantFields: []string{"ttl"}},
 		{name: "ttl over 24h", req: reserveRequest("r", maxTTL+time.Nanosecond, line("A", 1)), wantFields: []string{"ttl"}},
 		{

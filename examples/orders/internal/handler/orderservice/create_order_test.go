@@ -204,6 +204,17 @@ func TestCreateOrderInvalid(t *testing.T) {
 			wantFields: []string{"order.labels"},
 		},
 		{
+			name: "one item over maxItems is one violation",
+			req: &ordersv1.CreateOrderRequest{Shop: "s", Order: order(func() []*ordersv1.LineItem {
+				items := make([]*ordersv1.LineItem, maxItems+1)
+				for i := range items {
+					items[i] = item(fmt.Sprintf("SKU-%d", i), 1, 1, 0)
+				}
+				return items
+			}()...)},
+			wantFields: []string{"order.items"},
+		},
+		{
 			name: "45,000 bad items get the first 50 violations",
 			req: &ordersv1.CreateOrderRequest{Shop: "s", Order: &ordersv1.Order{Items: func() []*ordersv1.LineItem {
 				items := make([]*ordersv1.LineItem, 45_000)
