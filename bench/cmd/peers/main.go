@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/new-service/new-service/bench/internal/harness"
@@ -64,6 +65,13 @@ func run(args []string) error {
 	fs.StringVar(&o.Ghz, "ghz", "", "ghz binary to use (default: go install "+harness.GhzModule+")")
 	fs.BoolVar(&o.Pin, "pin", o.Pin, "pin servers and load generators to different cores with taskset")
 	fs.BoolVar(&o.Traced, "traced", o.Traced, "also measure the traced scenario: ghz on the health Check for -unary per server and round, the instrumented servers sampling every call")
+	fs.Func("server-env", "KEY=VALUE added to every server's environment, the same for all four (repeatable), e.g. GOGC=400", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		o.ServerEnv = append(o.ServerEnv, v)
+		return nil
+	})
 	timeout := fs.Duration("timeout", 30*time.Minute, "bound of the whole run")
 	out := fs.String("out", "results/peers.json", "results file")
 	svg := fs.String("svg", "../docs/bench-peers.svg", "chart file (empty: none)")

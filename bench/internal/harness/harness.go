@@ -89,6 +89,10 @@ type Options struct {
 	// rounds of ghz on grpc.health.v1.Health/Check for UnaryDuration, the
 	// instrumented servers sampling every call.
 	Traced bool
+	// ServerEnv is added to every server's environment (KEY=VALUE), the
+	// same for all four: to measure them under one runtime setting, such as
+	// GOGC=400, that none of them sets by itself.
+	ServerEnv []string
 	// Log receives progress, one line per step.
 	Log io.Writer
 }
@@ -185,6 +189,7 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 		Message:           opts.Message,
 		MaxOther:          opts.MaxOther,
 		Retakes:           opts.Retakes,
+		ServerEnv:         opts.ServerEnv,
 	}
 
 	if h.ghz, h.res.Setup.Ghz, err = h.installGhz(ctx); err != nil {
@@ -288,6 +293,11 @@ func Run(ctx context.Context, opts Options) (_ *report.Results, err error) {
 	return h.res, nil
 }
 
+// env is a server's environment: minimalEnv, extra, and Options.ServerEnv.
+func (h *harness) env(extra ...string) []string {
+	return append(minimalEnv(extra...), h.opts.ServerEnv...)
+}
+
 // servers returns the four servers, not started, with their addresses.
 func (h *harness) servers() ([]*server, error) {
 	addrs, err := freeAddrs(2 + 7)
@@ -299,7 +309,7 @@ func (h *harness) servers() ([]*server, error) {
 		config:   "grpc.NewServer() with no options; the handler and grpc.health.v1; an admin HTTP server with the allocation counter only (bench/cmd/bare)",
 		bin:      filepath.Join(h.bin, "bare"),
 		args:     []string{"-grpc", addrs[0], "-admin", addrs[1]},
-		env:      minimalEnv(),
+		env:      h.env(),
 		grpcAddr: addrs[0], adminAddr: addrs[1], logPath: filepath.Join(h.work, "bare.log"),
 	}
 	return append([]*server{bare}, h.instrumented(addrs[2:], false)...), nil
@@ -334,7 +344,7 @@ func (h *harness) instrumented(addrs []string, everyCall bool) []*server {
 				"the deadline-signal counters, DebugInfo stripping, the JSON access log at info (to a file), recovery, the 10s default deadline, " +
 				"health, reflection, keepalive with MaxConnectionAge 5m; REST gateway and admin server on their own ports",
 			bin:      bin("generated"),
-			env:      minimalEnv(genEnv...),
+			env:      h.env(genEnv...),
 			grpcAddr: addrs[0], httpAddr: addrs[1], adminAddr: addrs[2], logPath: logf("generated"),
 		},
 		{
@@ -344,7 +354,7 @@ func (h *harness) instrumented(addrs []string, everyCall bool) []*server {
 				"kratos's 1s transport timeout, health, reflection; /metrics on a kratos HTTP server (bench/cmd/kratos)",
 			bin:      bin("kratos"),
 			args:     append([]string{"-grpc", addrs[3], "-admin", addrs[4]}, sample...),
-			env:      minimalEnv(),
+			env:      h.env(),
 			grpcAddr: addrs[3], adminAddr: addrs[4], logPath: logf("kratos"),
 		},
 		{
@@ -354,7 +364,7 @@ func (h *harness) instrumented(addrs []string, everyCall bool) []*server {
 				"/metrics on its DevServer (bench/cmd/gozero/config.yaml)",
 			bin:      bin("gozero"),
 			args:     append([]string{"-grpc", addrs[5], "-admin", addrs[6]}, sample...),
-			env:      minimalEnv(),
+			env:      h.env(),
 			grpcAddr: addrs[5], adminAddr: addrs[6], logPath: logf("gozero"),
 		},
 	}

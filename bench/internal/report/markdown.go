@@ -9,6 +9,9 @@ import (
 // section: one per scenario, then new-service's own wall times.
 func Markdown(r *Results) string {
 	var b strings.Builder
+	if len(r.Setup.ServerEnv) > 0 {
+		fmt.Fprintf(&b, "Every server ran with %s in its environment.\n\n", strings.Join(r.Setup.ServerEnv, " "))
+	}
 	table := func(scenario, title, unit string) {
 		var rows []Summary
 		for _, s := range r.Summary {

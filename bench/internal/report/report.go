@@ -82,6 +82,10 @@ type Setup struct {
 	// sample before it was retaken, up to Retakes times.
 	MaxOther float64 `json:"max_other"`
 	Retakes  int     `json:"retakes"`
+	// ServerEnv is what every server's environment had beyond the
+	// minimum (cmd/peers -server-env), such as GOGC=400: empty in the
+	// runs the chart shows.
+	ServerEnv []string `json:"server_env,omitempty"`
 	// NoiseSeconds is the time spent waiting for quiet and retaking.
 	NoiseSeconds float64 `json:"noise_seconds"`
 	// GenMatches reports whether the gen/ code new-service rendered in this
