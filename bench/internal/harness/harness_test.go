@@ -325,3 +325,33 @@ func TestParseMachineBusy(t *testing.T) {
 		t.Error("no error without a cpu line")
 	}
 }
+
+// TestServerEnv checks that -server-env reaches every server, traced
+// instances included, after the minimal environment and each server's own
+// variables, so that it is the same for all four.
+func TestServerEnv(t *testing.T) {
+	h := testHarness(t)
+	h.opts.ServerEnv = []string{"GOGC=400", "GODEBUG=gctrace=1"}
+	all, err := h.servers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := freeAddrs(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, h.instrumented(addrs, true)...)
+	if len(all) != 7 {
+		t.Fatalf("%d servers, want 4 and 3 traced instances", len(all))
+	}
+	for _, s := range all {
+		n := len(s.env)
+		if n < 4 || s.env[n-2] != "GOGC=400" || s.env[n-1] != "GODEBUG=gctrace=1" || !strings.HasPrefix(s.env[0], "PATH=") {
+			t.Errorf("%s: env %q, want the minimal environment, its own, then GOGC=400 GODEBUG=gctrace=1", s.name, s.env)
+		}
+	}
+	h.opts.ServerEnv = nil
+	if bare, _ := h.servers(); len(bare[0].env) != 2 {
+		t.Errorf("bare grpc-go without -server-env: env %q, want PATH and HOME only", bare[0].env)
+	}
+}
