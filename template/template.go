@@ -16,4 +16,4 @@ var FS embed.FS
 // Version identifies the template's revision. It is recorded in every
 // service's lock file; bump it whenever a rendered file changes, so that
 // `new-service update` can tell a template upgrade from a proto change.
-const Version = 6
+const Version = 7

@@ -25,8 +25,10 @@ import (
 // over loopback TCP, on a bare grpc-go server and on this service's server
 // with everything on: Prometheus metrics, OpenTelemetry tracing at the
 // default sampling (10% of new traces, no exporter), the JSON access log
-// (written to io.Discard), panic recovery and deadline handling. Compare
-// them in one run:
+// (written to io.Discard), panic recovery and deadline handling; and the
+// service again with every call sampled (OTEL_TRACES_SAMPLER=always_on, no
+// exporter), which is what a sampled call costs: recording its span.
+// Compare them in one run:
 //
 //	go test -run '^$' -bench Unary -benchmem ./internal/server/
 func BenchmarkUnary(b *testing.B) {
@@ -41,14 +43,22 @@ func BenchmarkUnary(b *testing.B) {
 		b.Cleanup(s.Stop)
 		benchCheck(b, lis.Addr().String())
 	})
-	b.Run("service", func(b *testing.B) { benchService(b, slog.LevelInfo) })
+	b.Run("service", func(b *testing.B) { benchService(b, slog.LevelInfo, "") })
 	// With LOG_LEVEL=warn the access log skips calls that succeeded.
-	b.Run("service-log-warn", func(b *testing.B) { benchService(b, slog.LevelWarn) })
+	b.Run("service-log-warn", func(b *testing.B) { benchService(b, slog.LevelWarn, "") })
+	b.Run("service-sampled", func(b *testing.B) { benchService(b, slog.LevelInfo, "always_on") })
 }
 
-func benchService(b *testing.B, logLevel slog.Level) {
+// benchService serves the service's server with the access log at
+// logLevel and OTEL_TRACES_SAMPLER set to sampler (empty: the default).
+func benchService(b *testing.B, logLevel slog.Level, sampler string) {
 	ctx := context.Background()
-	tp, err := server.NewTracerProvider(ctx, "bench", func(string) string { return "" })
+	tp, err := server.NewTracerProvider(ctx, "bench", func(k string) string {
+		if k == "OTEL_TRACES_SAMPLER" {
+			return sampler
+		}
+		return ""
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
