@@ -169,16 +169,7 @@ func TestServers(t *testing.T) {
 	if err := h.run(ctx, h.opts.BenchDir, nil, "go", "build", "-o", h.bin+"/", "./cmd/bare", "./cmd/kratos", "./cmd/gozero"); err != nil {
 		t.Fatal(err)
 	}
-	all, err := h.servers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The servers run one at a time: these may share ports with all's.
-	addrs, err := freeAddrs(7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	traced := h.instrumented(addrs, true)
+	all, traced := testServers(t, h)
 	isTraced := map[*server]bool{}
 	for _, s := range traced {
 		isTraced[s] = true
@@ -332,15 +323,8 @@ func TestParseMachineBusy(t *testing.T) {
 func TestServerEnv(t *testing.T) {
 	h := testHarness(t)
 	h.opts.ServerEnv = []string{"GOGC=400", "GODEBUG=gctrace=1"}
-	all, err := h.servers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs, err := freeAddrs(7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all = append(all, h.instrumented(addrs, true)...)
+	all, traced := testServers(t, h)
+	all = append(all, traced...)
 	if len(all) != 7 {
 		t.Fatalf("%d servers, want 4 and 3 traced instances", len(all))
 	}
@@ -354,4 +338,20 @@ func TestServerEnv(t *testing.T) {
 	if bare, _ := h.servers(); len(bare[0].env) != 2 {
 		t.Errorf("bare grpc-go without -server-env: env %q, want PATH and HOME only", bare[0].env)
 	}
+}
+
+// testServers returns the four servers and the traced scenario's three
+// instances, not started. The servers run one at a time: the traced
+// instances may share ports with the others.
+func testServers(t *testing.T, h *harness) (all, traced []*server) {
+	t.Helper()
+	all, err := h.servers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := freeAddrs(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all, h.instrumented(addrs, true)
 }
