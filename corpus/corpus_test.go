@@ -27,6 +27,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/new-service/new-service/internal/testcache"
 )
 
 // entry is one API of the corpus.
@@ -116,6 +118,11 @@ func protoFlags(files ...string) []string {
 func TestCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders, builds and tests a service per entry")
+	}
+	// The generator reaches this test only through go build: without this,
+	// go test would keep its cached result after a generator change.
+	if err := testcache.Consult("../cmd", "../generator", "../template", "../go.mod", "../go.sum"); err != nil {
+		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "new-service")
 	run(t, "..", nil, "go", "build", "-o", bin, "./cmd/new-service")

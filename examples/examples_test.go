@@ -22,6 +22,8 @@ import (
 	"github.com/new-service/new-service/generator/render"
 	"github.com/new-service/new-service/generator/write"
 	svctemplate "github.com/new-service/new-service/template"
+
+	"github.com/new-service/new-service/internal/testcache"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated files of examples/orders with what the generator renders now")
@@ -206,6 +208,11 @@ func TestInterceptorSignatureChecked(t *testing.T) {
 	}
 	dir, err := filepath.Abs("orders")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The example reaches this test only through go build (see
+	// internal/testcache).
+	if err := testcache.Consult(dir); err != nil {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/new-service/new-service/internal/testcache"
 )
 
 // TestCIFleetReport runs the generated CI's fleet step as GitHub would, on a
@@ -32,6 +34,11 @@ func TestCIFleetReport(t *testing.T) {
 		t.Errorf("job %s does not upload new-service-check.json after the report", report.job)
 	}
 
+	// The generator reaches this test only through go build (see
+	// internal/testcache).
+	if err := testcache.Consult("../cmd", "../generator", "../go.mod", "../go.sum"); err != nil {
+		t.Fatal(err)
+	}
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "new-service")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/new-service").CombinedOutput(); err != nil {
