@@ -283,9 +283,9 @@ func (pt pathTemplate) alternatives() [][]elem {
 // its verb. It may miss a cover that needs both of pt's alternatives, never
 // report one that is not.
 func (pt pathTemplate) covers(other pathTemplate) bool {
-	for _, b := range other.alts {
+	for _, b := range other.alternativesOnce() {
 		covered := false
-		for _, a := range pt.alts {
+		for _, a := range pt.alternativesOnce() {
 			if coversElems(a, b) {
 				covered = true
 				break
@@ -296,6 +296,15 @@ func (pt pathTemplate) covers(other pathTemplate) bool {
 		}
 	}
 	return true
+}
+
+// alternativesOnce is alts, as parseTemplate computed them, or computed
+// now for a template built some other way.
+func (pt pathTemplate) alternativesOnce() [][]elem {
+	if pt.alts != nil {
+		return pt.alts
+	}
+	return pt.alternatives()
 }
 
 // coversElems reports whether the segment pattern a matches every path

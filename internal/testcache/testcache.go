@@ -20,23 +20,24 @@ import (
 )
 
 // Consult reads the metadata of every file and folder below each of paths
-// (a file or a folder; folders named .git or bin, or starting with a dot,
-// are skipped), so that go test records them: a file added, removed or
-// changed below them makes the calling package's next run a real one.
+// (a file or a folder; folders named bin, or starting with a dot, are
+// skipped), so that go test records them: a file added, removed or changed
+// below them makes the calling package's next run a real one. go test logs
+// a folder the test opens with every entry's size and modification time, so
+// opening each folder is enough; a file given itself is stat'ed.
 func Consult(paths ...string) error {
 	for _, root := range paths {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			if d.IsDir() && path != root && (d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) {
+			case path == root && !d.IsDir():
+				_, err = os.Stat(path)
+				return err
+			case path != root && d.IsDir() && (d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")):
 				return filepath.SkipDir
 			}
-			if !d.IsDir() {
-				// os.Stat, unlike the walk's DirEntry, is what go test logs.
-				_, err = os.Stat(path)
-			}
-			return err
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("testcache: %w", err)
